@@ -1,0 +1,35 @@
+# K2 Site. `make run` and `make test` work from a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export DJANGO_SETTINGS_MODULE := k2site.settings
+
+.PHONY: install run test test-postgres migrations-check bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Development server on SQLite with the demo content, debug on.
+run: install
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
+	DJANGO_DEBUG=1 $(PY) manage.py load_demo
+	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# The whole suite: SQLite unless DATABASE_URL points at PostgreSQL.
+test: install
+	DJANGO_SECRET_KEY=test-only-secret $(PY) manage.py collectstatic --no-input -v0
+	DJANGO_SECRET_KEY=test-only-secret $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres:
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/k2site $(MAKE) test
+
+migrations-check: install
+	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache

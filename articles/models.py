@@ -1,0 +1,71 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+from taggit.managers import TaggableManager
+from taggit.models import ItemBase
+
+from k2site.models import UNDATED, MonthYearMixin, Publishable, PublishableQuerySet, Tag
+
+
+class TaggedArticle(ItemBase):
+    """An article's tag: a real foreign key on both sides, indexed both ways."""
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_articles")
+    content_object = models.ForeignKey("Article", on_delete=models.CASCADE, related_name="tagged_items")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="taggedarticle_unique")
+        ]
+
+
+class ArticleQuerySet(PublishableQuerySet):
+    def for_detail(self):
+        return self.select_related("author").prefetch_related("tags")
+
+
+class Article(MonthYearMixin, Publishable):
+    """A long-form explainer with headed sections that link to studies."""
+
+    title = models.CharField(max_length=500)
+    slug = models.SlugField(max_length=255, unique=True)
+    lead = models.TextField(blank=True, help_text="One or two sentences shown under the title and in listings.")
+    body = models.TextField(blank=True, help_text="Markdown. '## Heading' lines become the table of contents.")
+    tags = TaggableManager(through=TaggedArticle, blank=True)
+    related_studies = models.ManyToManyField("studies.Study", blank=True, related_name="articles")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
+    )
+    # An article's date in listings: its first publication on the site. Empty
+    # for articles whose original date is unknown (they list last).
+    first_published_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-first_published_at", "-id"]
+        indexes = [models.Index(fields=["status", "publish_at"], name="article_status_idx")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def sort_date(self):
+        if self.first_published_at is None:
+            return UNDATED
+        return self.first_published_at.date().replace(day=1)
+
+    @property
+    def year(self):
+        return self.first_published_at.year if self.first_published_at else None
+
+    @property
+    def month(self):
+        return self.first_published_at.month if self.first_published_at else None
+

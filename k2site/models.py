@@ -1,0 +1,250 @@
+"""What articles and studies share: tags, publishing state, and the listing index.
+
+The source of truth for an entry is its own table (``studies.Study``,
+``articles.Article``) with its own taggit through model. ``Entry`` and
+``EntryTag`` are a denormalised read model: one narrow row per entry carrying
+what a listing shows and decides visibility with, and one posting per
+(tag, entry) sorted by the entry's date. Every public listing — home, tag
+pages, intersections, feeds — reads them, so articles and studies come back in
+one ordered query without joining two wide tables (see shared/PERFORMANCE.md
+and bench/RESULTS.md). ``k2site.services.sync_entries`` keeps them in step.
+"""
+
+import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from taggit.models import TagBase
+
+# Sort key for undated entries: the smallest date, so they come last when
+# listings are ordered newest first, and the column can stay NOT NULL (which
+# keeps the ordered indexes simple).
+UNDATED = datetime.date(1, 1, 1)
+
+MONTH_ABBR = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def month_year(year, month=None):
+    """An entry's date as listings show it: "Feb 2019", "2012", or "" when undated."""
+    if year is None:
+        return ""
+    return f"{MONTH_ABBR[month - 1]} {year}" if month else str(year)
+
+
+class MonthYearMixin:
+    """How an entry's date reads, from its ``year`` and ``month``."""
+
+    @property
+    def date_label(self):
+        return month_year(self.year, self.month)
+
+    @property
+    def datetime_attr(self):
+        """For <time datetime>: "2019-02" or "2012"."""
+        if self.year is None:
+            return ""
+        return f"{self.year:04d}-{self.month:02d}" if self.month else f"{self.year:04d}"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+    ARCHIVED = "archived", "Archived"
+
+
+def published_q(at=None, prefix=""):
+    """The one definition of "published", as a filter: status published,
+    publish time reached, not expired. ``prefix`` applies it across a relation
+    (``"entry__"``). Every public read goes through it."""
+    now = at or timezone.now()
+    return Q(**{f"{prefix}status": Status.PUBLISHED, f"{prefix}publish_at__lte": now}) & (
+        Q(**{f"{prefix}expire_at__isnull": True}) | Q(**{f"{prefix}expire_at__gt": now})
+    )
+
+
+class PublishableQuerySet(models.QuerySet):
+    def published(self, at=None):
+        """Visible to visitors now (or at ``at``)."""
+        return self.filter(published_q(at))
+
+
+class Publishable(models.Model):
+    """Publishing state shared by articles and studies."""
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    publish_at = models.DateTimeField(
+        "publish time",
+        null=True,
+        blank=True,
+        help_text="When the entry becomes visible. Leave empty to publish now.",
+    )
+    expire_at = models.DateTimeField(
+        "expiry time", null=True, blank=True, help_text="Optional: hide the entry again after this time."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PublishableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_published(self):
+        now = timezone.now()
+        return (
+            self.status == Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at <= now
+            and (self.expire_at is None or self.expire_at > now)
+        )
+
+
+class Tag(TagBase):
+    """One shared vocabulary for articles and studies; visitors call it a category."""
+
+    description = models.TextField(blank=True, help_text="Shown at the top of the tag's page (Markdown).")
+    # Published entries carrying the tag, kept by k2site.services: counting a
+    # popular tag's postings live costs hundreds of milliseconds at scale.
+    entry_count = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "tag"
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_unique_ci")]
+
+    def get_absolute_url(self):
+        return reverse("tags:detail", kwargs={"slugs": self.slug})
+
+
+class EntryKind(models.TextChoices):
+    ARTICLE = "article", "Article"
+    STUDY = "study", "Study"
+
+
+class EntryQuerySet(PublishableQuerySet):
+    def listing(self):
+        """Newest first, undated last: the order of every public listing."""
+        return self.order_by("-sort_date", "-id")
+
+
+class Entry(MonthYearMixin, models.Model):
+    """The public listing row of one published article or study (a read model)."""
+
+    kind = models.CharField(max_length=8, choices=EntryKind.choices)
+    article = models.OneToOneField(
+        "articles.Article", null=True, blank=True, on_delete=models.CASCADE, related_name="entry"
+    )
+    study = models.OneToOneField(
+        "studies.Study", null=True, blank=True, on_delete=models.CASCADE, related_name="entry"
+    )
+    title = models.CharField(max_length=500)
+    slug = models.SlugField(max_length=255)
+    # The study type's label for studies ("RCT", "Meta-analysis"), empty for articles.
+    type_label = models.CharField(max_length=64, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    month = models.PositiveSmallIntegerField(null=True, blank=True)
+    sort_date = models.DateField(default=UNDATED)
+    # Copied from the source so visibility is decided on this row alone.
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    publish_at = models.DateTimeField(null=True, blank=True)
+    expire_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    # Whether the entry's postings are counted in Tag.entry_count: visible at
+    # the last count. A scheduled entry flips it when its time comes (see
+    # services.refresh_scheduled).
+    counted = models.BooleanField(default=False)
+
+    objects = EntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sort_date", "-id"]
+        verbose_name_plural = "entries"
+        indexes = [
+            models.Index(fields=["-sort_date", "-id"], name="entry_listing_idx"),
+            models.Index(
+                fields=["publish_at"],
+                name="entry_scheduled_idx",
+                condition=Q(counted=False, status=Status.PUBLISHED),
+            ),
+            models.Index(
+                fields=["expire_at"],
+                name="entry_expiring_idx",
+                condition=Q(counted=True, expire_at__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="article", article__isnull=False, study__isnull=True))
+                | Q(kind="study", study__isnull=False, article__isnull=True),
+                name="entry_one_source",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        namespace = "studies" if self.kind == EntryKind.STUDY else "articles"
+        return reverse(f"{namespace}:detail", kwargs={"slug": self.slug})
+
+    @property
+    def kind_label(self):
+        return self.type_label or self.get_kind_display()
+
+
+
+class EntryTagQuerySet(models.QuerySet):
+    def published_with_all(self, tags, at=None):
+        """Postings of published entries that carry every one of ``tags``, newest first.
+
+        Reads the rarest tag's postings in date order from its index and probes
+        the others, so a page stops as soon as it is full instead of building
+        the whole intersection and sorting it (measured in bench/RESULTS.md).
+        Each further tag is its own chained join: "all of", never Q(a) & Q(b).
+        """
+        rarest, *others = sorted(tags, key=lambda tag: (tag.entry_count, tag.pk))
+        queryset = self.filter(tag=rarest).filter(published_q(at, prefix="entry__"))
+        for tag in others:
+            queryset = queryset.filter(entry__postings__tag=tag)
+        return queryset.select_related("entry").order_by("-sort_date", "-entry_id")
+
+
+class EntryTag(models.Model):
+    """One posting: this published entry carries this tag. Sorted like listings."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="postings")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="postings")
+    # Copied from the entry so a tag's postings can be read newest first from
+    # the index alone.
+    sort_date = models.DateField()
+
+    objects = EntryTagQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tag", "entry"], name="entrytag_tag_entry")]
+        indexes = [models.Index(fields=["tag", "-sort_date", "-entry"], name="entrytag_tag_date_idx")]
+
+    def __str__(self):
+        return f"{self.tag} · {self.entry}"
+
+
+class TagPair(models.Model):
+    """How many published entries carry both ``tag`` and ``other`` (stored both
+    ways round). Feeds the "narrow down" links and the two-tag intersection
+    counts without counting postings at read time; k2site.services keeps it."""
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="pairs")
+    other = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    entry_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tag", "other"], name="tagpair_unique")]
+        indexes = [models.Index(fields=["tag", "-entry_count"], name="tagpair_tag_count_idx")]
+
+    def __str__(self):
+        return f"{self.tag} + {self.other}: {self.entry_count}"

@@ -1,0 +1,115 @@
+"""Cross-cutting pages: home, tag index, tag and intersection pages, health."""
+
+from django.db import connection
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from .markdown import render_markdown
+from .models import Entry, EntryTag, Tag, TagPair
+from .pagination import paginate
+
+HOME_LATEST = 20
+HOME_CATEGORIES = 12
+NARROW_DOWN_LIMIT = 30
+
+
+def home(request):
+    return render(
+        request,
+        "home.html",
+        {
+            "latest": list(Entry.objects.published().listing()[:HOME_LATEST]),
+            "categories": list(Tag.objects.filter(entry_count__gt=0).order_by("-entry_count", "name")[:HOME_CATEGORIES]),
+        },
+    )
+
+
+def tag_index(request):
+    return render(
+        request,
+        "tags/index.html",
+        {"tags": list(Tag.objects.filter(entry_count__gt=0).order_by("name"))},
+    )
+
+
+def join_names(names, conjunction="and"):
+    """'A', 'A and B', 'A, B and C'."""
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} {conjunction} {names[-1]}"
+
+
+def resolve_tags(slugs_path):
+    """The tags named by 'a+b+c', in the order given.
+
+    Returns (tags, canonical_path): canonical_path is set when the address
+    should be redirected (a repeated slug). Unknown or empty slugs: 404.
+    """
+    slugs = slugs_path.split("+")
+    if any(not slug for slug in slugs):
+        raise Http404("Empty category in the address.")
+    unique = list(dict.fromkeys(slugs))
+    if len(unique) != len(slugs):
+        return None, "+".join(unique)
+    by_slug = {tag.slug: tag for tag in Tag.objects.filter(slug__in=unique)}
+    if len(by_slug) != len(unique):
+        raise Http404("No such category.")
+    return [by_slug[slug] for slug in unique], None
+
+
+def tag_heading(tags):
+    names = [tag.name for tag in tags]
+    if len(names) == 1:
+        return f"Items in category {names[0]}"
+    if len(names) == 2:
+        return f"Items in both categories {join_names(names)} are listed here"
+    return f"Items in all of categories {join_names(names)} are listed here"
+
+
+def tag_listing(tags):
+    """(postings queryset, known total or None) for the entries carrying all ``tags``."""
+    postings = EntryTag.objects.published_with_all(tags)
+    if len(tags) == 1:
+        return postings, tags[0].entry_count
+    if len(tags) == 2:
+        pair = TagPair.objects.filter(tag=tags[0], other=tags[1]).values_list("entry_count", flat=True)
+        return postings, pair.first() or 0
+    return postings, None
+
+
+def tag_detail(request, slugs):
+    tags, canonical = resolve_tags(slugs)
+    if canonical is not None:
+        return redirect("tags:detail", slugs=canonical, permanent=True)
+    postings, total = tag_listing(tags)
+    page = paginate(request, postings, total=total)
+    page.items = [posting.entry for posting in page.items]
+    context = {
+        "tags": tags,
+        "heading": tag_heading(tags),
+        "page": page,
+        "canonical_path": reverse("tags:detail", kwargs={"slugs": "+".join(sorted(t.slug for t in tags))}),
+    }
+    if len(tags) == 1:
+        tag = tags[0]
+        context["description"] = render_markdown(tag.description) if tag.description else ""
+        context["narrow_down"] = list(
+            TagPair.objects.filter(tag=tag, entry_count__gt=0)
+            .select_related("other")
+            .order_by("-entry_count", "other__name")[:NARROW_DOWN_LIMIT]
+        )
+    return render(request, "tags/detail.html", context)
+
+
+def healthz(request):
+    """Load balancers ask this: the app answers and the database does too."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def robots_txt(request):
+    sitemap = request.build_absolute_uri(reverse("sitemap"))
+    lines = ["User-agent: *", "Disallow: /admin/", "Disallow: /preview/", f"Sitemap: {sitemap}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain")

@@ -1,0 +1,121 @@
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+from taggit.managers import TaggableManager
+from taggit.models import ItemBase
+
+from k2site.models import MONTH_ABBR, UNDATED, MonthYearMixin, Publishable, PublishableQuerySet, Tag
+
+
+class StudyType(models.TextChoices):
+    RCT = "rct", "RCT"
+    META_ANALYSIS = "meta_analysis", "Meta-analysis"
+    SYSTEMATIC_REVIEW = "systematic_review", "Systematic review"
+    REVIEW = "review", "Review"
+    COHORT = "cohort", "Cohort/observational"
+    CASE_CONTROL = "case_control", "Case-control"
+    CROSS_SECTIONAL = "cross_sectional", "Cross-sectional"
+    CASE_REPORT = "case_report", "Case report"
+    ANIMAL = "animal", "Animal study"
+    IN_VITRO = "in_vitro", "In vitro"
+    BOOK = "book", "Book"
+    COMMENTARY = "commentary", "Commentary"
+    OTHER = "other", "Other"
+
+
+class TaggedStudy(ItemBase):
+    """A study's tag: a real foreign key on both sides, indexed both ways."""
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_studies")
+    content_object = models.ForeignKey("Study", on_delete=models.CASCADE, related_name="tagged_items")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="taggedstudy_unique")
+        ]
+
+
+class StudyQuerySet(PublishableQuerySet):
+    def for_detail(self):
+        return self.prefetch_related("tags")
+
+
+class Study(MonthYearMixin, Publishable):
+    """A summary of one published paper, with its full citation."""
+
+    title = models.CharField(
+        max_length=500, help_text="The headline shown in listings; the paper's own title goes below."
+    )
+    slug = models.SlugField(max_length=255, unique=True)
+    paper_title = models.CharField(
+        max_length=1000, blank=True, help_text="The paper's title as published, if it differs."
+    )
+    # An ordered list of {"family": …, "given": …}: order is part of a citation,
+    # and a list keeps a study's citation in one row (no join to render it).
+    authors = models.JSONField(default=list, blank=True)
+    affiliation = models.TextField(blank=True)
+    journal = models.CharField(max_length=255, blank=True, db_index=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
+    month = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=[(number, name) for number, name in enumerate(MONTH_ABBR, 1)]
+    )
+    volume = models.CharField(max_length=32, blank=True)
+    issue = models.CharField(max_length=32, blank=True)
+    pages = models.CharField(max_length=32, blank=True)
+    doi = models.CharField("DOI", max_length=255, blank=True, help_text="Lower case, without https://doi.org/")
+    pmid = models.CharField("PMID", max_length=16, blank=True)
+    url = models.URLField("URL", max_length=500, blank=True)
+    abstract = models.TextField(blank=True)
+    summary = models.TextField("highlights", blank=True, help_text="The editor's highlights (Markdown).")
+    study_type = models.CharField(max_length=20, choices=StudyType.choices, default=StudyType.OTHER)
+    pdf = models.FileField("PDF", upload_to="studies/pdf/%Y/", blank=True)
+    tags = TaggableManager(through=TaggedStudy, blank=True)
+    # Optimistic locking: a save based on an older version is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    objects = StudyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "-month", "-id"]
+        verbose_name_plural = "studies"
+        constraints = [
+            models.UniqueConstraint(fields=["doi"], condition=~Q(doi=""), name="study_doi_unique"),
+            models.UniqueConstraint(fields=["pmid"], condition=~Q(pmid=""), name="study_pmid_unique"),
+        ]
+        indexes = [models.Index(fields=["status", "publish_at"], name="study_status_idx")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("studies:detail", kwargs={"slug": self.slug})
+
+    @property
+    def citation_title(self):
+        return self.paper_title or self.title
+
+    @property
+    def sort_date(self):
+        return UNDATED if self.year is None else UNDATED.replace(year=self.year, month=self.month or 1)
+
+
+    @property
+    def author_names(self):
+        """'Family GI' per author, as PubMed writes them."""
+        names = []
+        for author in self.authors:
+            initials = "".join(part[0] for part in author.get("given", "").replace("-", " ").split() if part)
+            names.append(f"{author.get('family', '')} {initials}".strip())
+        return names
+
+    @property
+    def citation_details(self):
+        """'2021;13(4):1222' — year;volume(issue):pages, as a reference reads."""
+        text = str(self.year or "")
+        if self.volume:
+            text += f";{self.volume}" + (f"({self.issue})" if self.issue else "")
+        if self.pages:
+            text += f":{self.pages}"
+        return text
