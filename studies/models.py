@@ -71,6 +71,10 @@ class Study(MonthYearMixin, Publishable):
     study_type = models.CharField(max_length=20, choices=StudyType.choices, default=StudyType.OTHER)
     pdf = models.FileField("PDF", upload_to="studies/pdf/%Y/", blank=True)
     tags = TaggableManager(through=TaggedStudy, blank=True)
+    # The field values the last import brought, so a re-import can tell a
+    # change at the source from an edit made on the site (see studies.importers).
+    import_record = models.JSONField(default=dict, blank=True, editable=False)
+    imported_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Optimistic locking: a save based on an older version is refused.
     version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords(excluded_fields=["updated_at"])
