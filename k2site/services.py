@@ -32,7 +32,7 @@ def announce_change():
     """Bump now and again at commit: a request that reads in between caches
     the old content under the first bump, and the second bump drops it."""
     content_changed()
-    announce_change()
+    transaction.on_commit(content_changed)
 
 
 def content_version():
