@@ -48,7 +48,8 @@ def _entry_fields(source):
     return {
         "title": source.title,
         "slug": source.slug,
-        "type_label": source.get_study_type_display() if is_study else "",
+        # "Other" says nothing in a listing; such a study shows as "Study".
+        "type_label": source.get_study_type_display() if is_study and source.study_type != "other" else "",
         "year": source.year,
         "month": source.month,
         "sort_date": source.sort_date,
