@@ -28,6 +28,12 @@ test: install
 test-postgres:
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/k2site $(MAKE) test
 
+# Seed 10k, 100k and 1M studies into PostgreSQL (database k2_bench, dropped
+# and created again), measure every page, load-test the cache; writes
+# bench/RESULTS.md. E.g. BENCH_ARGS="--sizes 10000,100000".
+bench: install
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 migrations-check: install
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 

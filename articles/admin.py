@@ -1,13 +1,74 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+from django.db.models import Q
+
+from k2site.editorial_admin import EntryAdmin, StaffFilter, TagFilter
 
 from .models import Article
 
 
+class AuthorFilter(StaffFilter):
+    title = "author"
+    parameter_name = "author"
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(author_id=int(self.value()))
+        return queryset
+
+
+class FirstPublishedYearFilter(admin.SimpleListFilter):
+    title = "year"
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        years = Article.objects.filter(first_published_at__isnull=False).dates("first_published_at", "year", order="DESC")
+        return [(str(day.year), str(day.year)) for day in years] + [("none", "Not yet published")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "none":
+            return queryset.filter(first_published_at__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(first_published_at__year=int(value))
+        return queryset
+
+
 @admin.register(Article)
-class ArticleAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "author", "status", "first_published_at"]
-    list_filter = ["status"]
-    search_fields = ["title", "lead"]
+class ArticleAdmin(EntryAdmin):
+    """Articles for editors and moderators; the workflow, locking, revisions
+    and bulk actions come from k2site.editorial_admin.EntryAdmin."""
+
+    list_display = ["title", "author", "status_label", "tag_names", "first_published_at", "updated_at", "preview_link"]
+    list_filter = ["status", TagFilter, FirstPublishedYearFilter, AuthorFilter]
+    list_select_related = ["author"]
+    search_fields = ["title", "lead", "author__username", "author__last_name"]
     prepopulated_fields = {"slug": ["title"]}
-    filter_horizontal = ["related_studies"]
+    autocomplete_fields = ["related_studies"]
+    ordering = ["-updated_at", "-id"]
+    fields = [
+        "title",
+        "slug",
+        "lead",
+        "body",
+        "author",
+        "tags",
+        "related_studies",
+        "first_published_at",
+        "status",
+        "workflow_comment",
+        "publish_at",
+        "expire_at",
+        "edited_version",
+    ]
+
+    def get_changeform_initial_data(self, request):
+        # A new article is by whoever writes it, unless they say otherwise.
+        return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "author":
+            # Only people who can write here, not every account.
+            kwargs["queryset"] = db_field.related_model._default_manager.filter(
+                Q(is_superuser=True) | Q(groups__name__in=["Editors", "Moderators"])
+            ).distinct().order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

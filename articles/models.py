@@ -5,6 +5,7 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase
 
+from k2site import fulltext
 from k2site.models import UNDATED, MonthYearMixin, Publishable, PublishableQuerySet, Tag
 
 
@@ -21,8 +22,27 @@ class TaggedArticle(ItemBase):
 
 
 class ArticleQuerySet(PublishableQuerySet):
+    # What full-text search reads (k2site.fulltext), as in the PostgreSQL
+    # search vector (articles migration 0003).
+    SEARCH_FIELDS = ("title", "lead", "body")
+    SNIPPET_FIELDS = ("lead", "body")
+
     def for_detail(self):
         return self.select_related("author").prefetch_related("tags")
+
+    def matching(self, query):
+        """Articles matching a web-search query (see k2site.fulltext)."""
+        return fulltext.matching(self, query, text_fields=self.SEARCH_FIELDS)
+
+    def search(self, query):
+        """Matching articles annotated with ``rank``, best first."""
+        return fulltext.ranked(self, query, text_fields=self.SEARCH_FIELDS).order_by("-rank", "-id")
+
+    def snippets(self, ids, query):
+        """{id: highlighted excerpt} for the articles shown (one query)."""
+        return fulltext.snippets(
+            self, ids, query, text_expression="coalesce(lead, '') || ' ' || coalesce(body, '')", text_fields=self.SNIPPET_FIELDS
+        )
 
 
 class Article(MonthYearMixin, Publishable):

@@ -1,10 +1,250 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.html import format_html
 
-from .models import Tag
+from articles.models import Article, TaggedArticle
+from studies.models import Study, TaggedStudy
+
+from . import workflow
+from .editorial_admin import RefuseForbiddenActionsMixin
+from .models import EntryKind, ReviewQueueEntry, Status, Tag, Transition, WorkflowAction
+from .services import announce_change
+
+
+def _in_use():
+    return Exists(TaggedStudy.objects.filter(tag=OuterRef("pk"))) | Exists(
+        TaggedArticle.objects.filter(tag=OuterRef("pk"))
+    )
+
+
+class TagAdminForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["name", "slug", "description"]
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        clash = Tag.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).first()
+        if clash is not None:
+            raise forms.ValidationError(
+                f"There is already a tag “{clash.name}”: tag names are unique whatever their capitals. "
+                "To join the two, merge this tag into it from the tag list."
+            )
+        return name
+
+
+class UsageFilter(admin.SimpleListFilter):
+    title = "usage"
+    parameter_name = "usage"
+
+    def lookups(self, request, model_admin):
+        return [("unused", "Unused (no entry in any state)"), ("used", "In use")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unused":
+            return queryset.filter(in_use=False)
+        if self.value() == "used":
+            return queryset.filter(in_use=True)
+        return queryset
+
+
+class MergeForm(forms.Form):
+    into = forms.ModelChoiceField(
+        queryset=Tag.objects.none(), widget=forms.RadioSelect, empty_label=None, label="Keep this tag"
+    )
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "entry_count"]
+class TagAdmin(RefuseForbiddenActionsMixin, admin.ModelAdmin):
+    """The shared vocabulary. Rename in the form; merge and delete-unused as
+    actions. search_fields also serves the tag autocomplete of the entry
+    forms: a page of matches at a time, fast with thousands of tags."""
+
+    form = TagAdminForm
+    list_display = ["name", "slug", "entry_count", "used"]
+    list_filter = [UsageFilter]
     search_fields = ["name"]
+    ordering = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+    actions = ["merge_tags", "delete_unused_tags"]
+    show_full_result_count = False
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(in_use=_in_use())
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        # The autocomplete does not need the usage column.
+        if request.path.endswith("/autocomplete/"):
+            queryset = queryset.order_by("name")
+        return queryset, may_have_duplicates
+
+    @admin.display(description="in use", boolean=True, ordering="in_use")
+    def used(self, obj):
+        return obj.in_use
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # Deleting a tag in use would silently untag entries: only unused ones go.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and workflow.tags_in_use([obj.pk]):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_merge_permission(self, request):
+        return workflow.may_moderate(request.user) and request.user.has_perm("k2site.delete_tag")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # A new name or slug shows on every page that lists the tag.
+        announce_change()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        announce_change()
+
+    @admin.action(description="Merge selected tags into one…", permissions=["merge"])
+    def merge_tags(self, request, queryset):
+        tags = list(queryset.order_by("-entry_count", "name"))
+        if len(tags) < 2:
+            self.message_user(request, "Select two or more tags to merge.", messages.WARNING)
+            return None
+        form = MergeForm(request.POST if "apply" in request.POST else None)
+        form.fields["into"].queryset = queryset.order_by("-entry_count", "name")
+        form.fields["into"].label_from_instance = lambda tag: f"{tag.name} ({tag.entry_count} published entries)"
+        if form.is_bound and form.is_valid():
+            into = form.cleaned_data["into"]
+            sources = [tag for tag in tags if tag.pk != into.pk]
+            moved = workflow.merge_tags(sources, into, user=request.user)
+            names = ", ".join(f"“{tag.name}”" for tag in sources)
+            self.message_user(
+                request, f"Merged {names} into “{into.name}”: {moved} entries carry it now.", messages.SUCCESS
+            )
+            return None
+        if not form.is_bound:
+            form.initial["into"] = tags[0].pk
+        return render(
+            request,
+            "admin/k2site/tag/merge.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Merge tags",
+                "opts": self.model._meta,
+                "tags": tags,
+                "form": form,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    @admin.action(description="Delete selected tags that no entry uses", permissions=["delete"])
+    def delete_unused_tags(self, request, queryset):
+        deleted, kept = workflow.delete_unused_tags(queryset, user=request.user)
+        if deleted:
+            self.message_user(request, f"Deleted {len(deleted)} unused tags: {', '.join(deleted)}.", messages.SUCCESS)
+        if kept:
+            self.message_user(
+                request,
+                f"Kept {len(kept)} tags still in use: {', '.join(kept)}. Merge them into another tag instead.",
+                messages.WARNING,
+            )
+
+
+@admin.register(ReviewQueueEntry)
+class ReviewQueueAdmin(admin.ModelAdmin):
+    """What waits for a moderator, oldest submission first, articles and
+    studies together (read from the listing index)."""
+
+    list_display = ["entry_title", "kind_column", "submitted_at", "submitted_by", "preview"]
+    list_display_links = None
+    list_filter = ["kind"]
+    search_fields = ["title"]
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        content_types = ContentType.objects.get_for_models(Study, Article)
+        submissions = Transition.objects.filter(
+            Q(content_type=content_types[Study], object_id=OuterRef("study_id"))
+            | Q(content_type=content_types[Article], object_id=OuterRef("article_id")),
+            action=WorkflowAction.SUBMIT,
+        ).order_by("-created_at", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=Status.IN_REVIEW)
+            .annotate(
+                submitted_at=Subquery(submissions.values("created_at")[:1]),
+                submitted_by=Subquery(submissions.values("actor__username")[:1]),
+            )
+            .order_by(F("submitted_at").asc(nulls_first=True), "id")
+        )
+
+    def get_ordering(self, request):
+        return []
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _source_url(self, entry, name):
+        if entry.kind == EntryKind.STUDY:
+            return reverse(f"admin:studies_study_{name}", args=[entry.study_id]) if name else reverse(
+                "preview-study", args=[entry.study_id]
+            )
+        return reverse(f"admin:articles_article_{name}", args=[entry.article_id]) if name else reverse(
+            "preview-article", args=[entry.article_id]
+        )
+
+    @admin.display(description="title")
+    def entry_title(self, entry):
+        return format_html('<a href="{}">{}</a>', self._source_url(entry, "change"), entry.title)
+
+    @admin.display(description="kind")
+    def kind_column(self, entry):
+        return entry.kind_label
+
+    @admin.display(description="submitted", ordering="submitted_at")
+    def submitted_at(self, entry):
+        return entry.submitted_at
+
+    @admin.display(description="by")
+    def submitted_by(self, entry):
+        return entry.submitted_by or ""
+
+    @admin.display(description="preview")
+    def preview(self, entry):
+        return format_html('<a href="{}">Preview</a>', self._source_url(entry, None))
+
+
+@admin.register(Transition)
+class TransitionAdmin(admin.ModelAdmin):
+    """The whole workflow log, read-only."""
+
+    list_display = ["created_at", "title", "action", "from_status", "to_status", "actor", "comment"]
+    list_filter = ["action", "to_status", "content_type"]
+    list_select_related = ["actor", "content_type"]
+    search_fields = ["title", "comment"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

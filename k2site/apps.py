@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class K2SiteConfig(AppConfig):
@@ -7,3 +8,6 @@ class K2SiteConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (connects the listing-index receivers)
+        from .roles import restore_missing_groups
+
+        post_migrate.connect(restore_missing_groups, dispatch_uid="k2site.restore_missing_groups")

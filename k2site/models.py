@@ -12,8 +12,10 @@ and bench/RESULTS.md). ``k2site.services.sync_entries`` keeps them in step.
 
 import datetime
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -127,9 +129,52 @@ class EntryKind(models.TextChoices):
 
 
 class EntryQuerySet(PublishableQuerySet):
+    # related_to(): how many of a source's tags to use, and how many of each
+    # tag's newest postings to consider.
+    RELATED_TAGS = 6
+    RELATED_POSTINGS_PER_TAG = 200
+
     def listing(self):
         """Newest first, undated last: the order of every public listing."""
         return self.order_by("-sort_date", "-id")
+
+    def related_to(self, source, tags, limit=5):
+        """Published entries sharing the most of ``tags`` (the tags of the
+        article or study ``source``), most shared first, then newest; one query.
+
+        Bounded work: counting every entry that shares a tag would read 400,000
+        postings for a tag on 41% of a million entries. Instead the candidates
+        are the newest RELATED_POSTINGS_PER_TAG postings of each of the
+        source's RELATED_TAGS rarest tags (a rare tag says more about what an
+        entry is about; a popular one only contributes its recent entries),
+        read from the (tag, -sort_date) index; the shared-tag count is then
+        exact for those candidates. At most 6 × 200 rows, on both databases
+        (a UNION ALL of limited index scans, each wrapped in a derived table
+        because SQLite refuses LIMIT directly inside a compound SELECT; the
+        same SQL on PostgreSQL, where LATERAL would be the other way).
+        """
+        tag_ids = [tag.pk for tag in sorted(tags, key=lambda tag: (tag.entry_count, tag.pk))[: self.RELATED_TAGS]]
+        if not tag_ids:
+            return self.none()
+        branches, params = [], []
+        for number, tag_id in enumerate(tag_ids):
+            newest = (
+                EntryTag.objects.filter(tag_id=tag_id)
+                .order_by("-sort_date", "-entry_id")
+                .values_list("entry_id", flat=True)[: self.RELATED_POSTINGS_PER_TAG]
+            )
+            sql, branch_params = newest.query.sql_with_params()
+            branches.append(f"SELECT * FROM ({sql}) newest_{number}")
+            params.extend(branch_params)
+        candidates = RawSQL(" UNION ALL ".join(branches), params)
+        kind = "study" if source._meta.model_name == "study" else "article"
+        return (
+            self.published()
+            .filter(pk__in=candidates)
+            .exclude(**{f"{kind}_id": source.pk})
+            .annotate(shared_tags=models.Count("postings", filter=Q(postings__tag_id__in=tag_ids)))
+            .order_by("-shared_tags", "-sort_date", "-id")[:limit]
+        )
 
 
 class Entry(MonthYearMixin, models.Model):
@@ -227,7 +272,11 @@ class EntryTag(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tag", "entry"], name="entrytag_tag_entry")]
-        indexes = [models.Index(fields=["tag", "-sort_date", "-entry"], name="entrytag_tag_date_idx")]
+        # Covering (id included, PostgreSQL): a tag's postings are read newest
+        # first from the index alone, no heap visit per posting (bench/RESULTS.md).
+        indexes = [
+            models.Index(fields=["tag", "-sort_date", "-entry"], name="entrytag_tag_date_idx", include=["id"])
+        ]
 
     def __str__(self):
         return f"{self.tag} · {self.entry}"
@@ -248,3 +297,55 @@ class TagPair(models.Model):
 
     def __str__(self):
         return f"{self.tag} + {self.other}: {self.entry_count}"
+
+
+class WorkflowAction(models.TextChoices):
+    SUBMIT = "submit", "Submit for review"
+    APPROVE = "approve", "Approve and publish"
+    REJECT = "reject", "Reject"
+    PUBLISH = "publish", "Publish"
+    UNPUBLISH = "unpublish", "Unpublish"
+    ARCHIVE = "archive", "Archive"
+
+
+class Transition(models.Model):
+    """One step of an article or study through the editorial workflow: who
+    moved it from which state to which, when, and why (k2site.workflow).
+
+    A generic reference (like Django's own admin log) so one log covers both
+    kinds and outlives a deleted entry; ``title`` keeps it readable then."""
+
+    content_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    title = models.CharField(max_length=500)
+    action = models.CharField(max_length=16, choices=WorkflowAction.choices)
+    from_status = models.CharField(max_length=16, choices=Status.choices)
+    to_status = models.CharField(max_length=16, choices=Status.choices)
+    comment = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="workflow_transitions"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"], name="transition_entry_idx")]
+        # The workflow's own permissions; the Editors and Moderators groups
+        # (migration k2site 0004) carry them.
+        permissions = [
+            ("submit_entry", "Can submit entries for review"),
+            ("moderate_entry", "Can approve, reject, publish, unpublish and archive entries, and tag published ones"),
+        ]
+
+    def __str__(self):
+        return f"{self.title}: {self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class ReviewQueueEntry(Entry):
+    """The moderation queue: entries in review, oldest submission first (an
+    admin view over the listing index, which holds both kinds in one table)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "entry awaiting review"
+        verbose_name_plural = "moderation queue"

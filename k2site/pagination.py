@@ -22,6 +22,8 @@ class Page:
     has_next: bool
     total: int | None = None
     total_capped: bool = False
+    # An estimate from precomputed counts ("About 41,000"), not a count.
+    total_estimated: bool = False
     query: dict = field(default_factory=dict)
 
     @property
@@ -46,7 +48,7 @@ class Page:
 
     @property
     def num_pages(self):
-        if self.total is None or self.total_capped:
+        if self.total is None or self.total_capped or self.total_estimated:
             return None
         return max(1, -(-self.total // self.per_page))
 

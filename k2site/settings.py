@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETag on every page and feed; a matching If-None-Match gets a 304.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -66,6 +68,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Anonymous pages from the cache; a hit skips what follows (one cache
+    # round trip, like the scheduled check below costs on a miss).
+    "k2site.cache.PageCacheMiddleware",
     "k2site.middleware.ScheduledVisibilityMiddleware",
 ]
 
@@ -95,6 +100,10 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A page reads a few dozen rows: parallel workers cost more to start than
+    # they save, and take cores from other requests (bench/RESULTS.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c max_parallel_workers_per_gather=0")
 
 
 def cache_config(url):
@@ -149,6 +158,11 @@ TAGGIT_CASE_INSENSITIVE = True
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "k2site@localhost")
+# Prefix for links in emails (workflow notifications), e.g. https://k2.example.org
+SITE_URL = os.environ.get("SITE_URL", "")
+
+# bench/: a trivial /bench/hello view, the baseline for requests per second.
+BENCH_HELLO = env_flag("K2_BENCH_HELLO", False)
 
 SITE_NAME = "K2 Site"
 # Entries per page in every public listing.

@@ -4,13 +4,18 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.views.static import serve
 
-from . import views
+from studies import views as study_views
+from studies.admin_import import study_import_view
+
+from . import feeds, preview, search, views
 from .sitemaps import SITEMAPS
 
 tag_patterns = (
     [
         path("", views.tag_index, name="index"),
         path("<str:slugs>/", views.tag_detail, name="detail"),
+        path("<str:slugs>/feed/", feeds.TagFeed(), name="feed"),
+        path("<str:slugs>/cite.<str:extension>", study_views.tag_cite, name="cite"),
     ],
     "tags",
 )
@@ -20,6 +25,8 @@ urlpatterns = [
     path("articles/", include("articles.urls")),
     path("studies/", include("studies.urls")),
     path("tags/", include(tag_patterns)),
+    path("search/", search.search, name="search"),
+    path("feed/", feeds.SiteFeed(), name="feed"),
     path("healthz", views.healthz, name="healthz"),
     path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"}, name="sitemap"),
     path(
@@ -29,8 +36,19 @@ urlpatterns = [
         name="sitemap-section",
     ),
     path("robots.txt", views.robots_txt, name="robots"),
+    # Before admin.site.urls, whose catch-all would answer this path first.
+    path("admin/studies/study/import/", admin.site.admin_view(study_import_view), name="admin_study_import"),
     path("admin/", admin.site.urls),
+    # Staff-only previews of drafts (k2site.preview); 404 for everyone else.
+    path("preview/studies/<int:pk>/", preview.study_preview, name="preview-study"),
+    path("preview/articles/<int:pk>/", preview.article_preview, name="preview-article"),
+    path("preview/markdown/", preview.markdown_preview, name="preview-markdown"),
     # Uploaded PDFs. In production a web server or object storage serves
     # MEDIA_ROOT; Django serves it here so `make run` works on its own.
     path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
 ]
+
+if settings.BENCH_HELLO:
+    from . import benchmark
+
+    urlpatterns.append(path("bench/hello", benchmark.hello, name="bench-hello"))

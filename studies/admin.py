@@ -1,12 +1,44 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from k2site.editorial_admin import CreatedByFilter, EntryAdmin, TagFilter
 
 from .models import Study
 
 
 @admin.register(Study)
-class StudyAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "study_type", "journal", "year", "status"]
-    list_filter = ["status", "study_type", "year"]
-    search_fields = ["title", "paper_title", "doi", "pmid", "journal"]
+class StudyAdmin(EntryAdmin):
+    """Studies for editors and moderators; the workflow, locking, revisions
+    and bulk actions come from k2site.editorial_admin.EntryAdmin."""
+
+    list_display = ["title", "study_type", "journal", "year", "status_label", "tag_names", "updated_at", "preview_link"]
+    list_filter = ["status", "study_type", TagFilter, "year", CreatedByFilter]
+    search_fields = ["title", "paper_title", "doi", "pmid", "journal", "authors"]
     prepopulated_fields = {"slug": ["title"]}
+    date_hierarchy = None
+    ordering = ["-updated_at", "-id"]
+    fields = [
+        "title",
+        "slug",
+        "study_type",
+        "paper_title",
+        "authors",
+        "affiliation",
+        "journal",
+        "year",
+        "month",
+        "volume",
+        "issue",
+        "pages",
+        "doi",
+        "pmid",
+        "url",
+        "abstract",
+        "summary",
+        "pdf",
+        "tags",
+        "status",
+        "workflow_comment",
+        "publish_at",
+        "expire_at",
+        "edited_version",
+    ]

@@ -5,6 +5,7 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase
 
+from k2site import fulltext
 from k2site.models import MONTH_ABBR, UNDATED, MonthYearMixin, Publishable, PublishableQuerySet, Tag
 
 
@@ -37,8 +38,29 @@ class TaggedStudy(ItemBase):
 
 
 class StudyQuerySet(PublishableQuerySet):
+    # What full-text search reads (k2site.fulltext): the same fields as the
+    # PostgreSQL search vector (studies migration 0003), authors aside.
+    SEARCH_FIELDS = ("title", "paper_title", "journal", "abstract", "summary")
+    SNIPPET_FIELDS = ("abstract", "summary")
+
     def for_detail(self):
         return self.prefetch_related("tags")
+
+    def matching(self, query):
+        """Studies matching a web-search query (see k2site.fulltext)."""
+        return fulltext.matching(self, query, text_fields=self.SEARCH_FIELDS, author_field="authors")
+
+    def search(self, query):
+        """Matching studies annotated with ``rank``, best first."""
+        return fulltext.ranked(self, query, text_fields=self.SEARCH_FIELDS, author_field="authors").order_by(
+            "-rank", "-id"
+        )
+
+    def snippets(self, ids, query):
+        """{id: highlighted excerpt} for the studies shown (one query)."""
+        return fulltext.snippets(
+            self, ids, query, text_expression="coalesce(nullif(abstract, ''), summary)", text_fields=self.SNIPPET_FIELDS
+        )
 
 
 class Study(MonthYearMixin, Publishable):
@@ -99,6 +121,13 @@ class Study(MonthYearMixin, Publishable):
     @property
     def citation_title(self):
         return self.paper_title or self.title
+
+    # What a listing line shows (templates/includes/entry_list.html), as on Entry.
+    kind = "study"
+
+    @property
+    def kind_label(self):
+        return self.get_study_type_display() if self.study_type != StudyType.OTHER else "Study"
 
     @property
     def sort_date(self):

@@ -1,23 +1,85 @@
-from django.db.models import F
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from k2site.markdown import render_markdown
+from k2site.metadata import study_metadata
+from k2site.models import Entry, EntryKind, EntryTag, Tag
 from k2site.pagination import paginate
+from k2site.views import resolve_tags
 
+from .cite import citation_response
+from .filters import StudyFilter
 from .models import Study
+
+# Categories offered as checkboxes on /studies/ besides those applied.
+FILTER_TAG_CHOICES = 20
+# A listing export holds at most this many studies, newest first: enough for
+# a reference manager, bounded for a category on hundreds of thousands.
+LISTING_EXPORT_LIMIT = 1000
 
 
 def study_list(request):
-    studies = Study.objects.published().order_by(
-        F("year").desc(nulls_last=True), F("month").desc(nulls_last=True), "-id"
+    study_filter = StudyFilter(request.GET, queryset=Study.objects.published())
+    page = paginate(request, study_filter.qs)
+    applied = study_filter.applied()
+    applied_tags = study_filter.form.cleaned_data.get("tag") or []
+    offered_tags = list(
+        Tag.objects.filter(entry_count__gt=0)
+        .exclude(pk__in=[tag.pk for tag in applied_tags])
+        .order_by("-entry_count", "name")[:FILTER_TAG_CHOICES]
     )
-    return render(request, "studies/list.html", {"page": paginate(request, studies)})
+    return render(
+        request,
+        "studies/list.html",
+        {
+            "filter": study_filter,
+            "form": study_filter.form,
+            "page": page,
+            "applied": applied,
+            "applied_tags": applied_tags,
+            "offered_tags": offered_tags,
+            "selected_types": study_filter.form.cleaned_data.get("type") or [],
+            "sort_key": study_filter.sort_key,
+            # Number inputs show valid years only (an invalid one is explained).
+            "year_min": study_filter.form.cleaned_data.get("year_min"),
+            "year_max": study_filter.form.cleaned_data.get("year_max"),
+        },
+    )
+
+
+def detail_context(request, study):
+    """What the study page shows; the staff preview renders the same."""
+    tags = list(study.tags.all())
+    return {
+        "study": study,
+        "tags": tags,
+        "summary_html": render_markdown(study.summary),
+        "related": list(Entry.objects.related_to(study, tags)),
+        "metadata": study_metadata(request, study, tags),
+        "canonical_path": study.get_absolute_url(),
+    }
 
 
 def study_detail(request, slug):
     study = get_object_or_404(Study.objects.published().for_detail(), slug=slug)
-    return render(
-        request,
-        "studies/detail.html",
-        {"study": study, "tags": list(study.tags.all()), "summary_html": render_markdown(study.summary)},
+    return render(request, "studies/detail.html", detail_context(request, study))
+
+
+def study_cite(request, slug, extension):
+    study = get_object_or_404(Study.objects.published().for_detail(), slug=slug)
+    return citation_response([study], filename=study.slug, extension=extension)
+
+
+def tag_cite(request, slugs, extension):
+    """Every study on a tag or intersection page (newest first, up to
+    LISTING_EXPORT_LIMIT) in one citation file."""
+    tags, canonical = resolve_tags(slugs)
+    if canonical is not None:
+        return redirect("tags:cite", slugs=canonical, extension=extension, permanent=True)
+    study_ids = list(
+        EntryTag.objects.published_with_all(tags)
+        .filter(entry__kind=EntryKind.STUDY)
+        .values_list("entry__study_id", flat=True)[:LISTING_EXPORT_LIMIT]
     )
+    by_id = Study.objects.published().for_detail().in_bulk(study_ids)
+    studies = [by_id[pk] for pk in study_ids if pk in by_id]
+    return citation_response(studies, filename="k2site-" + "+".join(tag.slug for tag in tags), extension=extension)

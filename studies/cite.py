@@ -1,0 +1,200 @@
+"""Citation exports of studies: BibTeX, RIS and CSL-JSON.
+
+Each format is written from the fields a study holds — authors in order,
+title, journal, year and month, volume, issue, pages, DOI, PMID, URL,
+abstract, tags as keywords — and checked in tests by independent parsers
+(bibtexparser 2, rispy, json). The callers pass published studies only.
+"""
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.http import Http404, HttpResponse
+
+from .models import StudyType
+
+
+@dataclass(frozen=True)
+class CitationFormat:
+    extension: str
+    content_type: str
+
+
+FORMATS = {
+    "bib": CitationFormat("bib", "application/x-bibtex; charset=utf-8"),
+    "ris": CitationFormat("ris", "application/x-research-info-systems; charset=utf-8"),
+    "json": CitationFormat("json", "application/vnd.citationstyles.csl+json; charset=utf-8"),
+}
+
+BIBTEX_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+BIBTEX_TYPES = {StudyType.BOOK: "book"}
+RIS_TYPES = {StudyType.BOOK: "BOOK"}
+CSL_TYPES = {StudyType.BOOK: "book"}
+
+
+def one_line(text):
+    return " ".join((text or "").split())
+
+
+def split_pages(pages):
+    """'100-110' → ('100', '110'); 'e1222' → ('e1222', '')."""
+    first, _, last = re.sub(r"\s*[-–—]+\s*", "-", one_line(pages)).partition("-")
+    return first, last
+
+
+def keywords(study):
+    # Reads the prefetched tags (tags.names() would query again).
+    return sorted((tag.name for tag in study.tags.all()), key=str.lower)
+
+
+# BibTeX ------------------------------------------------------------------
+
+_BIBTEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def bibtex_escape(text):
+    return "".join(_BIBTEX_SPECIAL.get(char, char) for char in one_line(text))
+
+
+def ascii_word(text):
+    return re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower())
+
+
+def bibtex_key(study):
+    """'schurgers2020vitamin': first author, year, first long title word."""
+    family = ascii_word(study.authors[0].get("family", "")) if study.authors else ""
+    word = next((ascii_word(w) for w in study.citation_title.split() if len(ascii_word(w)) > 3), "")
+    return f"{family}{study.year or ''}{word}" or ascii_word(study.slug) or f"study{study.pk}"
+
+
+def bibtex_name(author):
+    family, given = author.get("family", ""), author.get("given", "")
+    if not given:
+        # A group author stays whole: braces stop BibTeX splitting it.
+        return "{" + bibtex_escape(family) + "}"
+    return f"{bibtex_escape(family)}, {bibtex_escape(given)}"
+
+
+def to_bibtex(studies):
+    records, used_keys = [], set()
+    for study in studies:
+        key = base = bibtex_key(study)
+        suffix = ord("a")
+        while key in used_keys:
+            key = f"{base}{chr(suffix)}"
+            suffix += 1
+        used_keys.add(key)
+        first, last = split_pages(study.pages)
+        fields = [
+            ("author", " and ".join(bibtex_name(author) for author in study.authors)),
+            ("title", bibtex_escape(study.citation_title)),
+            ("journal", bibtex_escape(study.journal) if study.study_type != StudyType.BOOK else ""),
+            ("publisher", bibtex_escape(study.journal) if study.study_type == StudyType.BOOK else ""),
+            ("year", str(study.year or "")),
+            ("volume", bibtex_escape(study.volume)),
+            ("number", bibtex_escape(study.issue)),
+            ("pages", f"{bibtex_escape(first)}--{bibtex_escape(last)}" if last else bibtex_escape(first)),
+            ("doi", bibtex_escape(study.doi)),
+            ("pmid", bibtex_escape(study.pmid)),
+            ("url", bibtex_escape(study.url)),
+            ("abstract", bibtex_escape(study.abstract)),
+            ("keywords", bibtex_escape(", ".join(keywords(study)))),
+        ]
+        lines = [f"@{BIBTEX_TYPES.get(study.study_type, 'article')}{{{key},"]
+        lines += [f"  {name} = {{{value}}}," for name, value in fields if value]
+        if study.month:
+            # The standard month macro: every BibTeX style knows it.
+            lines.append(f"  month = {BIBTEX_MONTHS[study.month - 1]},")
+        lines.append("}")
+        records.append("\n".join(lines))
+    return "\n\n".join(records) + "\n"
+
+
+# RIS ---------------------------------------------------------------------
+
+
+def to_ris(studies):
+    lines = []
+    for study in studies:
+        first, last = split_pages(study.pages)
+        date = f"{study.year:04d}/{study.month:02d}//" if study.year and study.month else (
+            f"{study.year:04d}///" if study.year else ""
+        )
+        fields = [("TY", RIS_TYPES.get(study.study_type, "JOUR"))]
+        fields += [("AU", ", ".join(filter(None, [a.get("family", ""), a.get("given", "")]))) for a in study.authors]
+        fields += [
+            ("TI", study.citation_title),
+            ("T2", study.journal),
+            ("JO", study.journal),
+            ("PY", str(study.year or "")),
+            ("DA", date),
+            ("VL", study.volume),
+            ("IS", study.issue),
+            ("SP", first),
+            ("EP", last),
+            ("DO", study.doi),
+            ("UR", study.url),
+            ("AB", study.abstract),
+            ("AN", f"PMID:{study.pmid}" if study.pmid else ""),
+        ]
+        fields += [("KW", name) for name in keywords(study)]
+        lines += [f"{tag}  - {one_line(value)}" for tag, value in fields if one_line(value)]
+        lines += ["ER  - ", ""]
+    # RIS is line-based with CRLF line ends, as reference managers expect.
+    return "\r\n".join(lines)
+
+
+# CSL-JSON ----------------------------------------------------------------
+
+
+def csl_item(study):
+    item = {
+        "id": study.slug,
+        "type": CSL_TYPES.get(study.study_type, "article-journal"),
+        "title": study.citation_title,
+        "author": [
+            {key: author[key] for key in ("family", "given") if author.get(key)} for author in study.authors
+        ],
+        "container-title": study.journal if study.study_type != StudyType.BOOK else None,
+        "publisher": study.journal if study.study_type == StudyType.BOOK else None,
+        "issued": {"date-parts": [[study.year, study.month] if study.month else [study.year]]} if study.year else None,
+        "volume": study.volume,
+        "issue": study.issue,
+        "page": re.sub(r"\s*[-–—]+\s*", "-", one_line(study.pages)),
+        "DOI": study.doi,
+        "PMID": study.pmid,
+        "URL": study.url,
+        "abstract": study.abstract,
+        "keyword": ", ".join(keywords(study)),
+    }
+    return {key: value for key, value in item.items() if value}
+
+
+def to_csl_json(studies):
+    return json.dumps([csl_item(study) for study in studies], ensure_ascii=False, indent=2) + "\n"
+
+
+WRITERS = {"bib": to_bibtex, "ris": to_ris, "json": to_csl_json}
+
+
+def citation_response(studies, *, filename, extension):
+    """The studies as a download in the format named by ``extension``
+    (``bib``, ``ris``, ``json``); an unknown format is a 404."""
+    if extension not in FORMATS:
+        raise Http404("No such citation format.")
+    response = HttpResponse(WRITERS[extension](studies), content_type=FORMATS[extension].content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{extension}"'
+    return response

@@ -1,0 +1,107 @@
+"""The /studies/ filters: every state is a plain GET address to share.
+
+An invalid value (an unknown type or category, a year that is not a number)
+is left out of the filtering and explained next to its field; it never
+fails the page.
+"""
+
+import django_filters
+from django import forms
+from django.db.models import F
+
+from k2site.models import Tag
+
+from .models import Study, StudyType
+
+YEAR_BOUNDS = {"min_value": 1000, "max_value": 2999}
+MAX_QUERY_LENGTH = 200
+
+
+class YearFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
+class StudyFilter(django_filters.FilterSet):
+    SORT_CHOICES = [("newest", "Newest first"), ("oldest", "Oldest first"), ("title", "Title A–Z")]
+    # Undated studies come last in both date orders.
+    ORDERINGS = {
+        "newest": [F("year").desc(nulls_last=True), F("month").desc(nulls_last=True), F("id").desc()],
+        "oldest": [F("year").asc(nulls_last=True), F("month").asc(nulls_last=True), F("id").asc()],
+        "title": ["title", "id"],
+    }
+
+    q = django_filters.CharFilter(
+        label="Words", method="filter_text", max_length=MAX_QUERY_LENGTH, widget=forms.TextInput(attrs={"type": "search"})
+    )
+    type = django_filters.MultipleChoiceFilter(
+        label="Study type", field_name="study_type", choices=StudyType.choices, widget=forms.CheckboxSelectMultiple
+    )
+    year_min = YearFilter(
+        label="From year", field_name="year", lookup_expr="gte", **YEAR_BOUNDS
+    )
+    year_max = YearFilter(
+        label="To year", field_name="year", lookup_expr="lte", **YEAR_BOUNDS
+    )
+    tag = django_filters.ModelMultipleChoiceFilter(
+        label="Categories (all must match)",
+        field_name="tags__slug",
+        to_field_name="slug",
+        conjoined=True,
+        queryset=Tag.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    journal = django_filters.CharFilter(label="Journal", field_name="journal", lookup_expr="iexact", max_length=255)
+    sort = django_filters.ChoiceFilter(
+        label="Sort", choices=SORT_CHOICES, method="filter_sort", empty_label=None
+    )
+
+    class Meta:
+        model = Study
+        fields = []
+
+    def filter_text(self, queryset, name, value):
+        return queryset.matching(value) if value.strip() else queryset
+
+    def filter_sort(self, queryset, name, value):
+        # Applied in filter_queryset so that a missing or invalid sort still orders.
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return queryset.order_by(*self.ORDERINGS[self.sort_key])
+
+    @property
+    def sort_key(self):
+        value = self.form.cleaned_data.get("sort")  # absent when invalid
+        return value if value in self.ORDERINGS else "newest"
+
+    def applied(self):
+        """(label, value, address without it) for each filter in force, for
+        the "applied filters" line and its remove links."""
+        data = self.form.cleaned_data
+        applied = []
+        params = self.data
+
+        def without(name, value=None):
+            query = params.copy()
+            if value is None:
+                query.pop(name, None)
+            else:
+                query.setlist(name, [v for v in query.getlist(name) if v != value])
+            query.pop("page", None)
+            return "?" + query.urlencode() if query else "?"
+
+        if data.get("q"):
+            applied.append(("Words", data["q"], without("q")))
+        labels = dict(StudyType.choices)
+        for value in data.get("type") or []:
+            applied.append(("Type", labels[value], without("type", value)))
+        if data.get("year_min") is not None:
+            applied.append(("From", str(data["year_min"]), without("year_min")))
+        if data.get("year_max") is not None:
+            applied.append(("To", str(data["year_max"]), without("year_max")))
+        for tag in data.get("tag") or []:
+            applied.append(("Category", tag.name, without("tag", tag.slug)))
+        if data.get("journal"):
+            applied.append(("Journal", data["journal"], without("journal")))
+        return applied

@@ -1,0 +1,38 @@
+"""The pages this feature adds or changes are valid HTML (W3C Nu checker)."""
+
+import json
+import subprocess
+
+import pytest
+
+from tests.k2site.test_html_quality import VNU_JAR
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/search/?q=",
+    "/search/?q=menaquinone",
+    "/search/?q=nothingsuch",
+    "/search/?q=" + "x" * 201,
+    "/studies/?type=rct&tag=bone&year_min=2000&journal=Nutrients&q=bone",
+    "/studies/?year_min=abc&tag=nope&sort=zz",
+    "/studies/mk7-bone/",
+    "/articles/k2-circulation/",
+    "/tags/vitamin-k2+bone/",
+]
+
+
+def test_pages_are_valid_html(client, site, tmp_path):
+    files = []
+    for index, path in enumerate(PAGES):
+        response = client.get(path)
+        assert response.status_code in (200, 400), path
+        file = tmp_path / f"page{index}.html"
+        file.write_bytes(response.content)
+        files.append(str(file))
+    result = subprocess.run(
+        ["java", "-jar", VNU_JAR, "--errors-only", "--format", "json", *files], capture_output=True, text=True, timeout=300
+    )
+    messages = json.loads(result.stderr or result.stdout)["messages"]
+    by_file = {f"file:{file}": path for file, path in zip(files, PAGES)}
+    assert [f"{by_file.get(m.get('url'), m.get('url'))}: {m['message']}" for m in messages] == []

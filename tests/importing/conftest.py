@@ -1,0 +1,49 @@
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+@pytest.fixture
+def sample():
+    return lambda name: SAMPLES / name
+
+
+@pytest.fixture
+def write_file(tmp_path):
+    """Write text (or bytes) to a file and return its path."""
+
+    def write(name, content):
+        path = tmp_path / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return write
+
+
+def _staff(username, *perms):
+    user = User.objects.create_user(username, password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="studies", codename__in=perms))
+    return user
+
+
+@pytest.fixture
+def editor(db):
+    return _staff("editor", "add_study", "change_study", "view_study")
+
+
+@pytest.fixture
+def moderator(db):
+    user = _staff("moderator", "add_study", "change_study", "view_study")
+    user.groups.add(Group.objects.get_or_create(name="Moderators")[0])
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    return _staff("viewer", "view_study")
