@@ -23,7 +23,7 @@ run: install
 # The whole suite: SQLite unless DATABASE_URL points at PostgreSQL.
 test: install
 	DJANGO_SECRET_KEY=test-only-secret $(PY) manage.py collectstatic --no-input -v0
-	DJANGO_SECRET_KEY=test-only-secret $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SECRET_KEY=test-only-secret DATABASE_CONN_MAX_AGE=0 $(PY) -m pytest $(PYTEST_ARGS)
 
 test-postgres:
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/k2site $(MAKE) test

@@ -8,11 +8,11 @@ publish, change or unpublish bumps that version — so one increment makes
 every cached page stale at once, on every app server sharing the cache
 (Redis via CACHE_URL; local memory only reaches its own process).
 
-A short time-to-live bounds what no write announces, and scheduled
-publishing: a hit skips the scheduled-publishing check
-(``k2site.middleware``, after this one), so an entry whose time comes shows
-once the next miss anywhere has run that check and bumped the version — at
-most PAGE_CACHE_SECONDS plus the check's interval later.
+A short time-to-live bounds what no write announces. Scheduled publishing
+is announced by no write, so a page is also never kept past the next
+scheduled publish or expiry time: past it, the page is rendered again (and
+rendering decides visibility exactly), so a scheduled entry shows, and an
+expired one goes, on time.
 
 Never cached: requests carrying a session or messages cookie (editors,
 anyone who logged in, anyone about to see a flash message), anything but
@@ -29,7 +29,7 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.utils.cache import cc_delim_re, set_response_etag
 
-from .services import CONTENT_VERSION_KEY
+from .services import CONTENT_VERSION_KEY, next_visibility_change
 
 # Seconds a page may be served from the cache at most (see above).
 PAGE_CACHE_SECONDS = 15
@@ -89,7 +89,7 @@ class PageCacheMiddleware:
             cache.add(CONTENT_VERSION_KEY, time.time_ns(), timeout=None)
             version = cache.get(CONTENT_VERSION_KEY)
         cached = found.get(key)
-        if cached is not None and cached[0] == version:
+        if cached is not None and cached[0] == version and time.time() < cached[2]:
             return cached[1]
 
         response = self.get_response(request)
@@ -102,5 +102,17 @@ class PageCacheMiddleware:
             # the server would send each on its own (200 instead of 2,000
             # responses a second).
             response.content = response.content
-            cache.set(key, (version, response), PAGE_CACHE_SECONDS)
+            cache.set(key, (version, response, self.fresh_until(version)), PAGE_CACHE_SECONDS)
         return response
+
+    @staticmethod
+    def fresh_until(version):
+        """Now plus the time-to-live, or the next scheduled change if sooner.
+        Looked up once per content version and time-to-live, not per page."""
+        now = time.time()
+        next_change = cache.get_or_set(
+            f"k2site:next-change:{version}",
+            lambda: (lambda at: at.timestamp() if at else None)(next_visibility_change()),
+            PAGE_CACHE_SECONDS,
+        )
+        return min(now + PAGE_CACHE_SECONDS, next_change or float("inf"))

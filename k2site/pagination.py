@@ -64,7 +64,8 @@ def page_number(request):
 
 def paginate(request, queryset, *, total=None, per_page=None, count=True):
     """One page of ``queryset``. ``total``: a known count; otherwise a capped
-    count when ``count`` is true. A page past the end is a 404."""
+    count when ``count`` is true. Without either, the total is known for free
+    on the last page only. A page past the end is a 404."""
     per_page = per_page or settings.LISTING_PAGE_SIZE
     number = page_number(request)
     offset = (number - 1) * per_page
@@ -76,6 +77,8 @@ def paginate(request, queryset, *, total=None, per_page=None, count=True):
         total = queryset[: COUNT_CAP + 1].count()
         capped = total > COUNT_CAP
         total = min(total, COUNT_CAP)
+    elif total is None and len(rows) <= per_page:
+        total = offset + len(rows)
     return Page(
         items=rows[:per_page],
         number=number,

@@ -2,8 +2,10 @@
 
 Both kinds are ranked in SQL and merged by rank in one UNION query limited to
 the page; the listing rows, tags and highlighted snippets are then read for
-the rows shown only. Queries per page: the ranked page, a capped count, the
-entries with their tags (two), and one snippet query per kind shown.
+the rows shown only. Queries per page: the ranked page, the entries with
+their tags (two), and one snippet query per kind shown. No count: counting a
+common word's matches cost as much as the page (bench/RESULTS.md); the total
+shows when the results end on the page shown.
 """
 
 from dataclasses import dataclass
@@ -77,7 +79,7 @@ def search(request):
     query = " ".join(request.GET.get("q", "").split())
     context = {"query": query, "too_long": len(query) > MAX_QUERY_LENGTH}
     if query and not context["too_long"]:
-        page = paginate(request, ranked_union(query), per_page=SEARCH_PAGE_SIZE)
+        page = paginate(request, ranked_union(query), per_page=SEARCH_PAGE_SIZE, count=False)
         page.items = results_for(page.items, query)
         context["page"] = page
     if not context.get("page") or not context["page"].items:

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Min, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -227,6 +227,17 @@ def refresh_scheduled(now=None):
     deltas.apply()
     announce_change()
     return len(due)
+
+
+def next_visibility_change(now=None):
+    """When the next scheduled entry appears or a visible one expires (None:
+    nothing scheduled). Two MIN()s over the small partial indexes."""
+    now = now or timezone.now()
+    appearing = Entry.objects.filter(counted=False, status=Status.PUBLISHED, publish_at__gt=now).aggregate(
+        at=Min("publish_at")
+    )["at"]
+    expiring = Entry.objects.filter(counted=True, expire_at__gt=now).aggregate(at=Min("expire_at"))["at"]
+    return min((at for at in (appearing, expiring) if at is not None), default=None)
 
 
 @transaction.atomic

@@ -111,16 +111,14 @@ def tag_detail(request, slugs):
     if canonical is not None:
         return redirect("tags:detail", slugs=canonical, permanent=True)
     postings, total = tag_listing(tags)
+    # Three or more tags: estimated on every page, used or not, so the page
+    # runs the same queries whatever the result.
+    estimate = None if total is not None else round_estimate(estimated_intersection(tags))
     page = paginate(request, postings, total=total, count=False)
-    if page.total is None:
-        # Estimated on every page, used or not: the same queries whatever the result.
-        estimate = round_estimate(estimated_intersection(tags))
+    if estimate is not None and page.has_next:
+        # At least one entry more than this page shows.
         seen = (page.number - 1) * page.per_page + len(page.items)
-        if page.has_next:
-            # At least one entry more than this page shows.
-            page.total, page.total_estimated = max(estimate, seen + 1), True
-        else:
-            page.total = seen
+        page.total, page.total_estimated = max(estimate, seen + 1), True
     page.items = [posting.entry for posting in page.items]
     context = {
         "tags": tags,

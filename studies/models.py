@@ -35,6 +35,9 @@ class TaggedStudy(ItemBase):
         constraints = [
             models.UniqueConstraint(fields=["content_object", "tag"], name="taggedstudy_unique")
         ]
+        # A tag's studies from the index alone (the /studies/ category filter
+        # intersects them without reading the table).
+        indexes = [models.Index(fields=["tag", "content_object"], name="taggedstudy_tag_study_idx")]
 
 
 class StudyQuerySet(PublishableQuerySet):

@@ -18,21 +18,28 @@ def pytest_sessionstart(session):
             pytest.exit(f"Expected the {expected} database, settings use {engine}.", returncode=3)
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Each test starts with an empty cache and the scheduled-publishing
-    check already done, so query counts don't depend on test order."""
+def reset_cache():
+    """An empty cache, with the scheduled-publishing check already done, so
+    query counts don't depend on test order."""
     cache.clear()
     cache.add("k2site:schedule-check", 1, timeout=3600)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    reset_cache()
     yield
     cache.clear()
 
 
 @pytest.fixture
 def count_queries(client):
-    """GET a URL and return (response, number of queries it ran)."""
+    """GET a URL and return (response, number of queries it ran); with
+    ``cold=True`` on an empty cache, as the first visitor after a change."""
 
-    def get(url, **kwargs):
+    def get(url, cold=False, **kwargs):
+        if cold:
+            reset_cache()
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url, **kwargs)
         return response, len(queries)

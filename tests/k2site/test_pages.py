@@ -172,11 +172,11 @@ def test_query_count_does_not_grow_with_rows(count_queries, tags, url):
     k2, bone, calcium = tags
     StudyFactory(tags=[k2, bone, calcium])
     ArticleFactory(tags=[k2, bone, calcium])
-    _, small = count_queries(url)
+    _, small = count_queries(url, cold=True)
     for _ in range(15):
         StudyFactory(tags=[k2, bone, calcium])
         ArticleFactory(tags=[k2, bone, calcium])
-    response, large = count_queries(url)
+    response, large = count_queries(url, cold=True)
     assert response.status_code == 200
     assert len(listing_titles(response)) > 2 or url == "/tags/"
     assert large == small
@@ -187,6 +187,6 @@ def test_detail_query_count_does_not_grow_with_tags(count_queries, kind):
     factory = StudyFactory if kind == "study" else ArticleFactory
     few = factory(tags=[TagFactory() for _ in range(1)])
     many = factory(tags=[TagFactory() for _ in range(8)])
-    _, small = count_queries(few.get_absolute_url())
-    _, large = count_queries(many.get_absolute_url())
+    _, small = count_queries(few.get_absolute_url(), cold=True)
+    _, large = count_queries(many.get_absolute_url(), cold=True)
     assert small == large

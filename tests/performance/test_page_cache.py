@@ -176,3 +176,22 @@ def test_personal_responses_are_not_cacheable():
     never["Cache-Control"] = "max-age=0, no-cache, no-store, must-revalidate"
     for response in (with_cookie, private, never, HttpResponse(status=404), StreamingHttpResponse(iter([b"x"]))):
         assert not is_cacheable_response(response)
+
+
+def test_a_cached_page_is_not_served_past_a_scheduled_entrys_time(client, settings):
+    """The entry appears on time although the page listing it was cached."""
+    import datetime
+    import time as time_module
+
+    from django.utils import timezone
+
+    from tests.factories import StudyFactory, TagFactory
+
+    settings.DEBUG = False
+    tag = TagFactory(name="Scheduled", slug="scheduled")
+    StudyFactory(title="Already out", tags=[tag])
+    StudyFactory(title="Comes out soon", tags=[tag], publish_at=timezone.now() + datetime.timedelta(seconds=2))
+    first = client.get("/tags/scheduled/").content.decode()
+    assert "Already out" in first and "Comes out soon" not in first
+    time_module.sleep(2.2)
+    assert "Comes out soon" in client.get("/tags/scheduled/").content.decode()
