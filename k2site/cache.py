@@ -109,10 +109,12 @@ class PageCacheMiddleware:
     def fresh_until(version):
         """Now plus the time-to-live, or the next scheduled change if sooner.
         Looked up once per content version and time-to-live, not per page."""
-        now = time.time()
-        next_change = cache.get_or_set(
-            f"k2site:next-change:{version}",
-            lambda: (lambda at: at.timestamp() if at else None)(next_visibility_change()),
-            PAGE_CACHE_SECONDS,
-        )
-        return min(now + PAGE_CACHE_SECONDS, next_change or float("inf"))
+        key = f"k2site:next-change:{version}"
+        next_change = cache.get(key)
+        if next_change is None:
+            at = next_visibility_change()
+            # Infinity, not None, when nothing is scheduled: a stored None
+            # would read as a miss and query again on every page.
+            next_change = at.timestamp() if at else float("inf")
+            cache.set(key, next_change, PAGE_CACHE_SECONDS)
+        return min(time.time() + PAGE_CACHE_SECONDS, next_change)
