@@ -20,6 +20,10 @@ def seed(**options):
     call_command("seed_bench", tags=12, seed=3, jobs=0, stdout=open("/dev/null", "w"), **options)
 
 
+# Pages of the benchmark that need more entries than these tests seed.
+BEYOND_SMALL_SITES = {"page 50, popular tag"}
+
+
 def page_queries():
     """{page name: (status, [sql])} for every benchmark page, each rendered (not cached)."""
     pages, _ = benchmark_pages()
@@ -45,10 +49,15 @@ def test_query_counts_do_not_grow_with_the_number_of_entries():
     seed(studies=540, articles=30, append=True)
     large = page_queries()
     assert small.keys() == large.keys()
-    counts = {name: (len(small[name][1]), len(large[name][1])) for name in small if small[name][0] != 404}
-    assert len(counts) >= 15, small  # the pages exist (another helper's may be missing: 404)
-    for name, (status, _sql) in large.items():
-        assert status in (200, 404), (name, status)
+    # Every page exists at both sizes: a 404 would be a lost route, and its
+    # constant query count would hide it. Only the deep page is past the end
+    # of a few hundred studies (test_a_deep_page_costs_the_same_queries_as_the_first
+    # covers paging).
+    for name in small:
+        expected = 404 if name in BEYOND_SMALL_SITES else 200
+        assert small[name][0] == expected and large[name][0] == expected, (name, small[name][0], large[name][0])
+    counts = {name: (len(small[name][1]), len(large[name][1])) for name in small if name not in BEYOND_SMALL_SITES}
+    assert len(counts) >= 15, small
     grew = {name: pair for name, pair in counts.items() if pair[0] != pair[1]}
     assert not grew, grew
 

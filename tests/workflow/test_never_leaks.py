@@ -3,9 +3,8 @@ visitor: a matrix of every hidden state × every public surface.
 
 Every hidden entry's title carries the marker word "Zanzibar" and its state;
 so does a published control entry of each kind, which must show where the
-surface lists things (so each check can fail). Surfaces built by other
-features (feeds, search, citation exports) are included when their address
-resolves.
+surface lists things (so each check can fail). Every surface must
+resolve: a route lost in a refactoring fails here instead of being skipped.
 """
 
 import datetime
@@ -116,8 +115,8 @@ def test_no_hidden_entry_on_any_listing(client, world, surface):
         "CONTROL_STUDY": world["study"].get_absolute_url(),
         "CONTROL_ARTICLE": world["article"].get_absolute_url(),
     }.get(surface, surface)
-    if not resolves(path):
-        pytest.skip(f"{path} does not exist (yet)")
+    # A surface that stops resolving is a lost feature, not a pass.
+    assert resolves(path), f"{path} does not resolve"
     response = client.get(path)
     assert response.status_code == 200, path
     body = response.content.decode()
@@ -137,8 +136,8 @@ def test_hidden_entry_pages_and_exports_are_404(client, world, state, kind):
     if kind == "study":
         for extension in ("bib", "ris", "json"):
             path = f"{entry.get_absolute_url()}cite.{extension}"
-            if resolves(path):
-                assert client.get(path).status_code == 404, path
+            assert resolves(path), f"{path} does not resolve"
+            assert client.get(path).status_code == 404, path
 
 
 def test_counts_only_count_published_entries(client, world):
