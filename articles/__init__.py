@@ -1,0 +1,1 @@
+"""Articles: long-form explainers linking to studies (articles.apps)."""

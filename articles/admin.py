@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.db.models import Q
 
-from k2site.editorial_admin import EntryAdmin, StaffFilter, TagFilter
+from editorial.admin.entries import EntryAdmin
+from editorial.admin.filters import StaffFilter, TagFilter
+from editorial.roles import EDITORS, MODERATORS
 
 from .models import Article
 
@@ -21,7 +23,9 @@ class FirstPublishedYearFilter(admin.SimpleListFilter):
     parameter_name = "year"
 
     def lookups(self, request, model_admin):
-        years = Article.objects.filter(first_published_at__isnull=False).dates("first_published_at", "year", order="DESC")
+        years = Article.objects.filter(first_published_at__isnull=False).dates(
+            "first_published_at", "year", order="DESC"
+        )
         return [(str(day.year), str(day.year)) for day in years] + [("none", "Not yet published")]
 
     def queryset(self, request, queryset):
@@ -36,7 +40,7 @@ class FirstPublishedYearFilter(admin.SimpleListFilter):
 @admin.register(Article)
 class ArticleAdmin(EntryAdmin):
     """Articles for editors and moderators; the workflow, locking, revisions
-    and bulk actions come from k2site.editorial_admin.EntryAdmin."""
+    and bulk actions come from editorial.admin.entries.EntryAdmin."""
 
     list_display = ["title", "author", "status_label", "tag_names", "first_published_at", "updated_at", "preview_link"]
     list_filter = ["status", TagFilter, FirstPublishedYearFilter, AuthorFilter]
@@ -68,7 +72,11 @@ class ArticleAdmin(EntryAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "author":
             # Only people who can write here, not every account.
-            kwargs["queryset"] = db_field.related_model._default_manager.filter(
-                Q(is_superuser=True) | Q(groups__name__in=["Editors", "Moderators"])
-            ).distinct().order_by("username")
+            kwargs["queryset"] = (
+                db_field.related_model._default_manager.filter(
+                    Q(is_superuser=True) | Q(groups__name__in=[EDITORS, MODERATORS])
+                )
+                .distinct()
+                .order_by("username")
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

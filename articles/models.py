@@ -5,8 +5,9 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase
 
-from k2site import fulltext
-from k2site.models import UNDATED, MonthYearMixin, Publishable, PublishableQuerySet, Tag
+from catalog.models import UNDATED, Publishable, PublishableQuerySet, Tag
+from common import fulltext
+from common.dates import MonthYearMixin
 
 
 class TaggedArticle(ItemBase):
@@ -16,13 +17,11 @@ class TaggedArticle(ItemBase):
     content_object = models.ForeignKey("Article", on_delete=models.CASCADE, related_name="tagged_items")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["content_object", "tag"], name="taggedarticle_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["content_object", "tag"], name="taggedarticle_unique")]
 
 
 class ArticleQuerySet(PublishableQuerySet):
-    # What full-text search reads (k2site.fulltext), as in the PostgreSQL
+    # What full-text search reads (common.fulltext), as in the PostgreSQL
     # search vector (articles migration 0003).
     SEARCH_FIELDS = ("title", "lead", "body")
     SNIPPET_FIELDS = ("lead", "body")
@@ -31,7 +30,7 @@ class ArticleQuerySet(PublishableQuerySet):
         return self.select_related("author").prefetch_related("tags")
 
     def matching(self, query):
-        """Articles matching a web-search query (see k2site.fulltext)."""
+        """Articles matching a web-search query (see common.fulltext)."""
         return fulltext.matching(self, query, text_fields=self.SEARCH_FIELDS)
 
     def search(self, query):
@@ -41,7 +40,11 @@ class ArticleQuerySet(PublishableQuerySet):
     def snippets(self, ids, query):
         """{id: highlighted excerpt} for the articles shown (one query)."""
         return fulltext.snippets(
-            self, ids, query, text_expression="coalesce(lead, '') || ' ' || coalesce(body, '')", text_fields=self.SNIPPET_FIELDS
+            self,
+            ids,
+            query,
+            text_expression="coalesce(lead, '') || ' ' || coalesce(body, '')",
+            text_fields=self.SNIPPET_FIELDS,
         )
 
 
@@ -89,3 +92,5 @@ class Article(MonthYearMixin, Publishable):
     def month(self):
         return self.first_published_at.month if self.first_published_at else None
 
+    # What the listing index copies (catalog.indexing): articles have no type.
+    type_label = ""

@@ -1,10 +1,12 @@
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
 
-from k2site.markdown import render_markdown
-from k2site.metadata import article_metadata
-from k2site.models import Entry, EntryKind
-from k2site.pagination import paginate
+from catalog.models import Entry, EntryKind
+from common.markdown import render_markdown
+from common.pagination import paginate
+from editorial.preview import render_preview, require_staff
 
+from .metadata import article_metadata
 from .models import Article
 
 
@@ -33,3 +35,11 @@ def detail_context(request, article):
 def article_detail(request, slug):
     article = get_object_or_404(Article.objects.published().for_detail(), slug=slug)
     return render(request, "articles/detail.html", detail_context(request, article))
+
+
+@never_cache
+def article_preview(request, pk):
+    """Staff only (404 for anyone else): the article page in any state."""
+    require_staff(request, "articles.view_article")
+    article = get_object_or_404(Article.objects.for_detail(), pk=pk)
+    return render_preview(request, "preview/article.html", detail_context(request, article), article)

@@ -96,12 +96,21 @@ def bibtex(p):
 def csljson(p):
     return json.dumps(
         {
-            "id": f"bench{p['n']}", "type": "article-journal", "title": p["title"],
-            "author": [{"family": f, "given": g} for f, g in p["authors"]], "container-title": p["journal"],
-            "issued": {"date-parts": [[p["year"], p["month"]]]}, "volume": p["volume"], "issue": p["issue"],
-            "page": p["pages"], "DOI": p["doi"], "PMID": p["pmid"], "abstract": p["abstract"],
-            "keyword": ", ".join(p["keywords"]), "genre": p["type"],
-        },  # fmt: skip
+            "id": f"bench{p['n']}",
+            "type": "article-journal",
+            "title": p["title"],
+            "author": [{"family": f, "given": g} for f, g in p["authors"]],
+            "container-title": p["journal"],
+            "issued": {"date-parts": [[p["year"], p["month"]]]},
+            "volume": p["volume"],
+            "issue": p["issue"],
+            "page": p["pages"],
+            "DOI": p["doi"],
+            "PMID": p["pmid"],
+            "abstract": p["abstract"],
+            "keyword": ", ".join(p["keywords"]),
+            "genre": p["type"],
+        },
         ensure_ascii=False,
     )
 
@@ -133,7 +142,7 @@ def child(args):
     from django.db import connection
 
     from studies.models import Study
-    from studies.services import study_import
+    from studies.importing import study_import
 
     call_command("migrate", verbosity=0)
     if connection.vendor == "postgresql":
@@ -157,11 +166,20 @@ def child(args):
 
 def machine():
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
         platform.processor(),
     )
-    memory = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
-    return f"{cpu}, {os.cpu_count()} cores, {int(memory) / 1024 / 1024:.0f} GB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    memory = next(
+        line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {int(memory) / 1024 / 1024:.0f} GB RAM, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def main():
@@ -187,12 +205,14 @@ def main():
                 generate(fmt, size, path)
                 megabytes = path.stat().st_size / 1024 / 1024
                 for database in args.databases:
-                    url = args.postgres if database == "postgresql" else f"sqlite:///{workdir}/bench-{fmt}-{size}.sqlite3"
+                    url = (
+                        args.postgres if database == "postgresql" else f"sqlite:///{workdir}/bench-{fmt}-{size}.sqlite3"
+                    )
                     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SECRET_KEY": "bench", "DJANGO_DEBUG": "0"}
+                    child_command = [sys.executable, __file__, "--child", "--file", str(path), "--format", fmt]
                     result = subprocess.run(
-                        [sys.executable, __file__, "--child", "--file", str(path), "--format", fmt, "--size", str(size)],
-                        env=env, capture_output=True, text=True, check=False,
-                    )  # fmt: skip
+                        [*child_command, "--size", str(size)], env=env, capture_output=True, text=True, check=False
+                    )
                     if result.returncode:
                         sys.exit(f"{database} {fmt} {size} failed:\n{result.stderr[-3000:]}")
                     measured = json.loads(result.stdout.strip().splitlines()[-1])
@@ -200,7 +220,8 @@ def main():
                     rows.append(row)
                     print(
                         f"{database:<10} {fmt:<8} {size:>7,} records {megabytes:6.1f} MB: "
-                        f"{size / row['first_seconds']:>6,.0f} records/s, re-import {size / row['second_seconds']:>6,.0f}/s, "
+                        f"{size / row['first_seconds']:>6,.0f} records/s, "
+                        f"re-import {size / row['second_seconds']:>6,.0f}/s, "
                         f"peak RSS {row['rss_peak_mb']:.0f} MB (before {row['rss_before_mb']:.0f} MB)",
                         flush=True,
                     )

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "k2site.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -28,8 +28,8 @@ from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
 
-from k2site.models import Entry, EntryKind, EntryTag, Tag  # noqa: E402
-from k2site.management.commands.seed_bench import RARE_WORDS  # noqa: E402
+from catalog.models import Entry, EntryKind, EntryTag, Tag  # noqa: E402
+from sampledata.seeding.vocabulary import RARE_WORDS  # noqa: E402
 
 # Targets from the issue: server time p95 at 1,000,000 studies, in ms.
 TAG_TARGET, INTERSECTION_3_TARGET, SEARCH_TARGET = 50, 100, 100
@@ -148,7 +148,7 @@ def main():
             cursor.execute(f"SET statement_timeout = '{STATEMENT_TIMEOUT}'")
     # The scheduled-publishing check runs once, as on a warm server.
     cache.add("k2site:schedule-check", 1, timeout=3600)
-    middleware = [name for name in settings.MIDDLEWARE if name != "k2site.cache.PageCacheMiddleware"]
+    middleware = [name for name in settings.MIDDLEWARE if name != "k2site.middleware.PageCacheMiddleware"]
     pages, picked = benchmark_pages()
     results = []
     with override_settings(MIDDLEWARE=middleware):
@@ -160,8 +160,11 @@ def main():
             else:
                 row.update(measure(client, url, args.requests))
             results.append(row)
-            print(f"{name:40} {row.get('error', '')} {row.get('p50', 0):8.1f} ms p50 {row.get('p95', 0):8.1f} ms p95 "
-                  f"{row.get('queries', '-')} queries", file=sys.stderr)
+            print(
+                f"{name:40} {row.get('error', '')} {row.get('p50', 0):8.1f} ms p50 {row.get('p95', 0):8.1f} ms p95 "
+                f"{row.get('queries', '-')} queries",
+                file=sys.stderr,
+            )
     studies = Entry.objects.filter(kind=EntryKind.STUDY).count()
     json.dump(
         {
@@ -172,7 +175,9 @@ def main():
             "pages": results,
             "explain_pair": [f"{tag.name} ({tag.entry_count:,})" for tag in picked["mid_pair"]],
             "explain": intersection_plan(picked["mid_pair"]) if connection.vendor == "postgresql" else "",
-            "postgres": connection.cursor().connection.info.server_version if connection.vendor == "postgresql" else None,
+            "postgres": connection.cursor().connection.info.server_version
+            if connection.vendor == "postgresql"
+            else None,
         },
         sys.stdout,
         indent=1,

@@ -66,7 +66,9 @@ def wait_until_up(base, seconds=30):
 def wrk(url, seconds, connections):
     output = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", url],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -103,15 +105,31 @@ def load_test(env, pages, seconds, connections, workers):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "k2site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--log-level", "warning"],
-        cwd=ROOT, env={**env, "K2_BENCH_HELLO": "1"},
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "k2site.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**env, "K2_BENCH_HELLO": "1"},
     )
     generator = wrk if shutil.which("wrk") else python_load
     try:
         wait_until_up(base)
-        results = {"tool": "wrk" if generator is wrk else "python threads", "workers": workers,
-                   "connections": connections, "seconds": seconds, "pages": []}
+        results = {
+            "tool": "wrk" if generator is wrk else "python threads",
+            "workers": workers,
+            "connections": connections,
+            "seconds": seconds,
+            "pages": [],
+        }
         # Hello before the first page and after every page: each page is
         # compared with the runs just before and after it, as the machine's
         # load drifts during a run.
@@ -138,9 +156,20 @@ def page_weight(env):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "k2site.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "--log-level", "warning"],
-        cwd=ROOT, env=env,
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "k2site.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         wait_until_up(base)
@@ -150,12 +179,14 @@ def page_weight(env):
         for asset in dict.fromkeys(assets):
             request = urllib.request.Request(base + asset, headers={"Accept-Encoding": "br, gzip"})
             with urllib.request.urlopen(request) as response:
-                rows.append({
-                    "url": asset,
-                    "bytes": len(response.read()),
-                    "encoding": response.headers.get("Content-Encoding", "identity"),
-                    "cache_control": response.headers.get("Cache-Control", ""),
-                })
+                rows.append(
+                    {
+                        "url": asset,
+                        "bytes": len(response.read()),
+                        "encoding": response.headers.get("Content-Encoding", "identity"),
+                        "cache_control": response.headers.get("Cache-Control", ""),
+                    }
+                )
         return {"files": rows, "total": sum(row["bytes"] for row in rows)}
     finally:
         server.terminate()
@@ -208,11 +239,24 @@ def measure_size(size, args, env, result):
         recreate_database(f"{args.server}/postgres", database)
         run([PYTHON, "manage.py", "migrate", "--no-input", "-v0"], env)
         started = time.monotonic()
-        run([PYTHON, "manage.py", "seed_bench", "--studies", str(size), "--tags", str(args.tags),
-             "--seed", str(args.seed), "--jobs", str(args.jobs)], env)
+        run(
+            [
+                PYTHON,
+                "manage.py",
+                "seed_bench",
+                "--studies",
+                str(size),
+                "--tags",
+                str(args.tags),
+                "--seed",
+                str(args.seed),
+                "--jobs",
+                str(args.jobs),
+            ],
+            env,
+        )
         result["seed_seconds"] = time.monotonic() - started
-    measured = run([PYTHON, "bench/measure.py", "--requests", str(args.requests)], env,
-                   capture_output=True, text=True)
+    measured = run([PYTHON, "bench/measure.py", "--requests", str(args.requests)], env, capture_output=True, text=True)
     sys.stderr.write(measured.stderr)
     result.update(json.loads(measured.stdout))
     if args.load_seconds and (args.load_all or size == args.largest):
@@ -254,8 +298,11 @@ def render(results, meta):
         f"{', '.join(f'{x:.2f}' for x in meta['machine']['load_before'])}.",
     ]
     if meta.get("load_date"):
-        lines += ["", f"The load test and page weight below were run again on {meta['load_date']}, "
-                  "against the same 1,000,000-study database."]
+        lines += [
+            "",
+            f"The load test and page weight below were run again on {meta['load_date']}, "
+            "against the same 1,000,000-study database.",
+        ]
     if meta.get("note"):
         lines += ["", f"**Note:** {meta['note']}"]
     if meta.get("summary"):
@@ -277,7 +324,9 @@ def render(results, meta):
     ]
     for result in results:
         seed = f"{result['seed_seconds']:.0f} s" if "seed_seconds" in result else "reused"
-        lines.append(f"| {result['studies']:,} | {result['entries']:,} | {result['postings']:,} | {result['tags']:,} | {seed} |")
+        lines.append(
+            f"| {result['studies']:,} | {result['entries']:,} | {result['postings']:,} | {result['tags']:,} | {seed} |"
+        )
     lines += ["", "## Server time per page (ms) and queries", ""]
     header = "| page | queries | " + " | ".join(f"p50 / p95 @ {size:,}" for size in sizes)
     header += " | growth (p50) | target p95 | meets |"
@@ -301,16 +350,18 @@ def render(results, meta):
             verdicts.append("✓ growth" if growth <= TARGET_GROWTH else "✗ growth")
         if any(row["status"] != 200 for row in rows if "error" not in row):
             verdicts.append(f"status {rows[-1]['status']}")
-        cells = [
-            f"{fmt_ms(row['p50'])} / {fmt_ms(row['p95'])}" if "p50" in row else "timeout" for row in rows
-        ]
+        cells = [f"{fmt_ms(row['p50'])} / {fmt_ms(row['p95'])}" if "p50" in row else "timeout" for row in rows]
         growth_text = f"{growth:.2f}×" if growth is not None else "—"
         lines.append(
-            f"| {page['name']} | {query_text} | " + " | ".join(cells)
+            f"| {page['name']} | {query_text} | "
+            + " | ".join(cells)
             + f" | {growth_text} | {target or '—'} | {' '.join(verdicts) or '—'} |"
         )
     uncapped = [page["name"] for page in largest["pages"] if page.get("uncapped_counts")]
-    lines += ["", "Exact `COUNT(*)` without a `LIMIT` in a page's SQL: " + (", ".join(uncapped) if uncapped else "none.")]
+    lines += [
+        "",
+        "Exact `COUNT(*)` without a `LIMIT` in a page's SQL: " + (", ".join(uncapped) if uncapped else "none."),
+    ]
     for result in results:
         load = result.get("load")
         if not load:
@@ -332,10 +383,19 @@ def render(results, meta):
         for page in load["pages"]:
             meets = "✓" if page["ratio"] >= CACHED_RATIO_TARGET else "✗"
             errors = f" ({page['errors']} errors)" if page["errors"] else ""
-            lines.append(f"| `{page['url']}` | {page['rate']:,.0f}{errors} | {page['hello']:,.0f} | {page['ratio']:.0%} | {meets} |")
+            lines.append(
+                f"| `{page['url']}` | {page['rate']:,.0f}{errors} | {page['hello']:,.0f} "
+                f"| {page['ratio']:.0%} | {meets} |"
+            )
     weight = largest.get("weight")
     if weight:
-        lines += ["", "## Home page weight (first visit)", "", "| file | bytes | encoding | Cache-Control |", "|---|---:|---|---|"]
+        lines += [
+            "",
+            "## Home page weight (first visit)",
+            "",
+            "| file | bytes | encoding | Cache-Control |",
+            "|---|---:|---|---|",
+        ]
         for row in weight["files"]:
             lines.append(f"| `{row['url']}` | {row['bytes']:,} | {row['encoding']} | {row['cache_control'] or '—'} |")
         verdict = "✓ under 100 KB" if weight["total"] < 100_000 else "✗ over 100 KB"
@@ -364,8 +424,11 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="measure the existing database, no seeding")
     parser.add_argument("--reuse-sizes", default="", help="with --keep: sizes whose database is measured as it is")
     parser.add_argument("--resume", action="store_true", help="keep the sizes already in bench/results.json")
-    parser.add_argument("--load-only", action="store_true",
-                        help="with --resume: only the load test and page weight again, on the largest size")
+    parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="with --resume: only the load test and page weight again, on the largest size",
+    )
     parser.add_argument("--tags", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1, help="seed_bench row-generating processes")
@@ -388,14 +451,21 @@ def main():
     sizes = [int(size) for size in args.sizes.split(",")]
     args.largest = max(sizes)
     args.reuse_sizes = {int(size) for size in args.reuse_sizes.split(",") if size}
-    run([PYTHON, "manage.py", "collectstatic", "--no-input", "-v0"], {**os.environ, "DJANGO_SECRET_KEY": "collectstatic"})
+    run(
+        [PYTHON, "manage.py", "collectstatic", "--no-input", "-v0"],
+        {**os.environ, "DJANGO_SECRET_KEY": "collectstatic"},
+    )
     results = []
     if args.resume:
         # Sizes already measured (bench/results.json) are kept, not run again.
         previous = json.loads((ROOT / "bench" / "results.json").read_text())
         results = [result for result in previous["results"] if result["size"] in sizes]
-        meta = {**previous["meta"], "note": args.note or previous["meta"].get("note", ""),
-                "command": previous["meta"]["command"] + "; then " + meta["command"], "resumed": meta["date"]}
+        meta = {
+            **previous["meta"],
+            "note": args.note or previous["meta"].get("note", ""),
+            "command": previous["meta"]["command"] + "; then " + meta["command"],
+            "resumed": meta["date"],
+        }
     if args.load_only:
         # The cache load test and page weight again, on the largest size's
         # database as it stands; its server times are kept.

@@ -1,11 +1,133 @@
-from django.core.cache import cache
+"""The project's two middlewares: the whole-page cache for anonymous
+visitors, and scheduled publishing without a cron job.
 
-from .services import refresh_scheduled
+Page cache: invalidated by one counter.
+
+A public page is the same for every anonymous visitor, so the first one's
+response is kept and the next ones get it without touching the database. The
+key of a page is its address; the cached value carries the content version
+(``catalog.content_version``) it was rendered under, and every
+publish, change or unpublish bumps that version — so one increment makes
+every cached page stale at once, on every app server sharing the cache
+(Redis via CACHE_URL; local memory only reaches its own process).
+
+A short time-to-live bounds what no write announces. Scheduled publishing
+is announced by no write, so a page is also never kept past the next
+scheduled publish or expiry time: past it, the page is rendered again (and
+rendering decides visibility exactly), so a scheduled entry shows, and an
+expired one goes, on time.
+
+Never cached: requests carrying a session or messages cookie (editors,
+anyone who logged in, anyone about to see a flash message), anything but
+GET/HEAD, the admin and preview pages, responses other than 200, responses
+that set a cookie (a CSRF token in a form makes a page personal) or that say
+private/no-cache/no-store. Off while DEBUG is on, so template edits show at once.
+"""
+
+import hashlib
+import time
+
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.core.cache import cache
+from django.utils.cache import cc_delim_re, set_response_etag
+
+from catalog.content_version import CONTENT_VERSION_KEY
+from catalog.indexing import next_visibility_change, refresh_scheduled
+
+# Seconds a page may be served from the cache at most (see above).
+PAGE_CACHE_SECONDS = 15
+
+NOT_CACHED_PREFIXES = ("/admin/", "/preview/", "/accounts/", "/bench/", "/healthz", "/media/", "/static/")
+PERSONAL_CACHE_CONTROL = {"private", "no-cache", "no-store"}
+
+
+def page_key(request):
+    url = request.build_absolute_uri()
+    return "k2site:page:" + hashlib.sha1(url.encode(), usedforsecurity=False).hexdigest()
+
+
+def is_anonymous_request(request):
+    """Judged by cookies alone, before anything loads a session."""
+    cookies = request.COOKIES
+    return settings.SESSION_COOKIE_NAME not in cookies and CookieStorage.cookie_name not in cookies
+
+
+def is_cacheable_response(response):
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    directives = {
+        directive.split("=")[0].strip().lower() for directive in cc_delim_re.split(response.get("Cache-Control", ""))
+    }
+    return not directives & PERSONAL_CACHE_CONTROL
+
+
+class PageCacheMiddleware:
+    """Serve and store anonymous GETs of public pages (see the module docstring).
+
+    Sits near the end of MIDDLEWARE: the middleware above it still runs on a
+    hit (security headers, ETag/304), the scheduled-publishing check and the
+    view with its queries do not: a hit costs one cache round trip."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (
+            settings.DEBUG
+            or request.method not in ("GET", "HEAD")
+            or request.path.startswith(NOT_CACHED_PREFIXES)
+            or not is_anonymous_request(request)
+        ):
+            return self.get_response(request)
+
+        key = page_key(request)
+        # The version is read before the view runs: a change committed while
+        # the page renders bumps it again, so that page is stored stale-marked.
+        found = cache.get_many([CONTENT_VERSION_KEY, key])
+        version = found.get(CONTENT_VERSION_KEY)
+        if version is None:
+            # Not 1: if the counter was evicted, pages stored under an old
+            # small number must not match again.
+            cache.add(CONTENT_VERSION_KEY, time.time_ns(), timeout=None)
+            version = cache.get(CONTENT_VERSION_KEY)
+        cached = found.get(key)
+        if cached is not None and cached[0] == version and time.time() < cached[2]:
+            return cached[1]
+
+        response = self.get_response(request)
+        if request.method == "GET" and is_cacheable_response(response):
+            # The ETag travels with the cached copy: conditional GETs on a hit
+            # (ConditionalGetMiddleware) then cost no hashing.
+            if not response.has_header("ETag"):
+                set_response_etag(response)
+            # One chunk: a feed is written in thousands of small pieces, and
+            # the server would send each on its own (200 instead of 2,000
+            # responses a second).
+            response.content = response.content
+            cache.set(key, (version, response, self.fresh_until(version)), PAGE_CACHE_SECONDS)
+        return response
+
+    @staticmethod
+    def fresh_until(version):
+        """Now plus the time-to-live, or the next scheduled change if sooner.
+        Looked up once per content version and time-to-live, not per page."""
+        key = f"k2site:next-change:{version}"
+        next_change = cache.get(key)
+        if next_change is None:
+            at = next_visibility_change()
+            # Infinity, not None, when nothing is scheduled: a stored None
+            # would read as a miss and query again on every page.
+            next_change = at.timestamp() if at else float("inf")
+            cache.set(key, next_change, PAGE_CACHE_SECONDS)
+        return min(time.time() + PAGE_CACHE_SECONDS, next_change)
+
 
 # How often (seconds) a server process looks for entries whose publish or
 # expiry time has passed, to bring tag counts and cached pages up to date.
 # Visibility itself is exact at every request; only counts wait this long.
 SCHEDULE_CHECK_INTERVAL = 5
+SCHEDULE_CHECK_KEY = "k2site:schedule-check"
 
 
 class ScheduledVisibilityMiddleware:
@@ -18,6 +140,6 @@ class ScheduledVisibilityMiddleware:
     def __call__(self, request):
         # cache.add succeeds for one request per interval across all servers
         # sharing the cache.
-        if cache.add("k2site:schedule-check", 1, timeout=SCHEDULE_CHECK_INTERVAL):
+        if cache.add(SCHEDULE_CHECK_KEY, 1, timeout=SCHEDULE_CHECK_INTERVAL):
             refresh_scheduled()
         return self.get_response(request)

@@ -30,9 +30,7 @@ if not SECRET_KEY:
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 
 ALLOWED_HOSTS = [
-    host.strip()
-    for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
-    if host.strip()
+    host.strip() for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if host.strip()
 ]
 
 INSTALLED_APPS = [
@@ -48,12 +46,14 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "simple_history",
-    # The project package is an app too: it owns what articles and studies
-    # share (tags, the public listing index, publishing) and the cross-cutting
-    # pages (home, tags, search, feeds, sitemap).
-    "k2site",
+    # The apps, lowest layer first (README, "Tour"); k2site itself is the
+    # project package only. common/ holds no models and is not an app.
+    "catalog",
+    "editorial",
     "studies",
     "articles",
+    "discovery",
+    "sampledata",
 ]
 
 MIDDLEWARE = [
@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Anonymous pages from the cache; a hit skips what follows (one cache
     # round trip, like the scheduled check below costs on a miss).
-    "k2site.cache.PageCacheMiddleware",
+    "k2site.middleware.PageCacheMiddleware",
     "k2site.middleware.ScheduledVisibilityMiddleware",
 ]
 

@@ -1,19 +1,28 @@
+"""The site's addresses, composed from the apps' views. The /tags/ namespace
+brings three apps together: the tag pages (catalog), their feeds
+(discovery) and their citation exports (studies)."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 from django.views.static import serve
 
+from articles import views as article_views
+from catalog import views as catalog_views
+from discovery import feeds
+from discovery import views as discovery_views
+from discovery.sitemaps import SITEMAPS
+from editorial import preview
 from studies import views as study_views
 from studies.admin_import import study_import_view
 
-from . import feeds, preview, search, views
-from .sitemaps import SITEMAPS
+from . import views
 
 tag_patterns = (
     [
-        path("", views.tag_index, name="index"),
-        path("<str:slugs>/", views.tag_detail, name="detail"),
+        path("", catalog_views.tag_index, name="index"),
+        path("<str:slugs>/", catalog_views.tag_detail, name="detail"),
         path("<str:slugs>/feed/", feeds.TagFeed(), name="feed"),
         path("<str:slugs>/cite.<str:extension>", study_views.tag_cite, name="cite"),
     ],
@@ -21,27 +30,27 @@ tag_patterns = (
 )
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", catalog_views.home, name="home"),
     path("articles/", include("articles.urls")),
     path("studies/", include("studies.urls")),
     path("tags/", include(tag_patterns)),
-    path("search/", search.search, name="search"),
+    path("search/", discovery_views.search, name="search"),
     path("feed/", feeds.SiteFeed(), name="feed"),
     path("healthz", views.healthz, name="healthz"),
-    path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"}, name="sitemap"),
     path(
-        "sitemap-<section>.xml",
-        sitemap_views.sitemap,
-        {"sitemaps": SITEMAPS},
-        name="sitemap-section",
+        "sitemap.xml",
+        sitemap_views.index,
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap-section"},
+        name="sitemap",
     ),
+    path("sitemap-<section>.xml", sitemap_views.sitemap, {"sitemaps": SITEMAPS}, name="sitemap-section"),
     path("robots.txt", views.robots_txt, name="robots"),
     # Before admin.site.urls, whose catch-all would answer this path first.
     path("admin/studies/study/import/", admin.site.admin_view(study_import_view), name="admin_study_import"),
     path("admin/", admin.site.urls),
-    # Staff-only previews of drafts (k2site.preview); 404 for everyone else.
-    path("preview/studies/<int:pk>/", preview.study_preview, name="preview-study"),
-    path("preview/articles/<int:pk>/", preview.article_preview, name="preview-article"),
+    # Staff-only previews of drafts (editorial.preview); 404 for everyone else.
+    path("preview/studies/<int:pk>/", study_views.study_preview, name="preview-study"),
+    path("preview/articles/<int:pk>/", article_views.article_preview, name="preview-article"),
     path("preview/markdown/", preview.markdown_preview, name="preview-markdown"),
     # Uploaded PDFs. In production a web server or object storage serves
     # MEDIA_ROOT; Django serves it here so `make run` works on its own.
@@ -49,6 +58,4 @@ urlpatterns = [
 ]
 
 if settings.BENCH_HELLO:
-    from . import benchmark
-
-    urlpatterns.append(path("bench/hello", benchmark.hello, name="bench-hello"))
+    urlpatterns.append(path("bench/hello", views.hello, name="bench-hello"))

@@ -1,0 +1,1 @@
+"""Studies: papers with their citations, exports, filters and import (studies.apps)."""

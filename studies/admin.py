@@ -1,15 +1,27 @@
 from django.contrib import admin
 
-from k2site.editorial_admin import CreatedByFilter, EntryAdmin, TagFilter
+from editorial.admin.entries import EntryAdmin, EntryAdminForm
+from editorial.admin.filters import CreatedByFilter, TagFilter
 
 from .models import Study
+from .validators import validate_pdf
+
+
+class StudyAdminForm(EntryAdminForm):
+    def clean_pdf(self):
+        upload = self.cleaned_data.get("pdf")
+        # Only a new upload is checked; an unchanged field holds the stored file.
+        if upload and hasattr(upload, "content_type"):
+            validate_pdf(upload)
+        return upload
 
 
 @admin.register(Study)
 class StudyAdmin(EntryAdmin):
     """Studies for editors and moderators; the workflow, locking, revisions
-    and bulk actions come from k2site.editorial_admin.EntryAdmin."""
+    and bulk actions come from editorial.admin.entries.EntryAdmin."""
 
+    form = StudyAdminForm
     list_display = ["title", "study_type", "journal", "year", "status_label", "tag_names", "updated_at", "preview_link"]
     list_filter = ["status", "study_type", TagFilter, "year", CreatedByFilter]
     search_fields = ["title", "paper_title", "doi", "pmid", "journal", "authors"]

@@ -23,9 +23,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from .importers import FORMAT_NAMES, MAX_FILE_BYTES, ImportRefused
+from .importing import FORMAT_NAMES, MAX_FILE_BYTES, ImportRefused, can_publish, study_import
 from .models import Study
-from .services import can_publish, study_import
 
 TOKEN_SALT = "studies.admin_import"
 TOKEN_MAX_AGE = 60 * 60
@@ -46,9 +45,7 @@ class ImportForm(forms.Form):
     format = forms.ChoiceField(
         choices=[("auto", "Recognise it"), *FORMAT_NAMES.items()], initial="auto", required=False
     )
-    tags = forms.CharField(
-        required=False, max_length=1000, help_text="Comma-separated. Added to every imported study."
-    )
+    tags = forms.CharField(required=False, max_length=1000, help_text="Comma-separated. Added to every imported study.")
     publish = forms.BooleanField(required=False, help_text="Publish now. Otherwise new studies arrive as drafts.")
 
     def clean_file(self):
@@ -113,9 +110,7 @@ def _preview(request, form, may_publish):
         "publish": form.cleaned_data["publish"],
     }
     try:
-        report = study_import(
-            source=path, dry_run=True, user=request.user, source_name=upload.name, **options
-        )
+        report = study_import(source=path, dry_run=True, user=request.user, source_name=upload.name, **options)
     except ImportRefused as refused:
         path.unlink(missing_ok=True)
         if not may_publish:

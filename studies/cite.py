@@ -70,7 +70,9 @@ def bibtex_escape(text):
 
 
 def ascii_word(text):
-    return re.sub(r"[^a-z0-9]", "", unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower())
+    return re.sub(
+        r"[^a-z0-9]", "", unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
+    )
 
 
 def bibtex_key(study):
@@ -130,8 +132,10 @@ def to_ris(studies):
     lines = []
     for study in studies:
         first, last = split_pages(study.pages)
-        date = f"{study.year:04d}/{study.month:02d}//" if study.year and study.month else (
-            f"{study.year:04d}///" if study.year else ""
+        date = (
+            f"{study.year:04d}/{study.month:02d}//"
+            if study.year and study.month
+            else (f"{study.year:04d}///" if study.year else "")
         )
         fields = [("TY", RIS_TYPES.get(study.study_type, "JOUR"))]
         fields += [("AU", ", ".join(filter(None, [a.get("family", ""), a.get("given", "")]))) for a in study.authors]
@@ -165,9 +169,7 @@ def csl_item(study):
         "id": study.slug,
         "type": CSL_TYPES.get(study.study_type, "article-journal"),
         "title": study.citation_title,
-        "author": [
-            {key: author[key] for key in ("family", "given") if author.get(key)} for author in study.authors
-        ],
+        "author": [{key: author[key] for key in ("family", "given") if author.get(key)} for author in study.authors],
         "container-title": study.journal if study.study_type != StudyType.BOOK else None,
         "publisher": study.journal if study.study_type == StudyType.BOOK else None,
         "issued": {"date-parts": [[study.year, study.month] if study.month else [study.year]]} if study.year else None,

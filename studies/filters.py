@@ -9,7 +9,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef
 
-from k2site.models import Tag
+from catalog.models import Tag
 
 from .models import Study, StudyType, TaggedStudy
 
@@ -31,7 +31,10 @@ class StudyFilter(django_filters.FilterSet):
     }
 
     q = django_filters.CharFilter(
-        label="Words", method="filter_text", max_length=MAX_QUERY_LENGTH, widget=forms.TextInput(attrs={"type": "search"})
+        label="Words",
+        method="filter_text",
+        max_length=MAX_QUERY_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search"}),
     )
     type = django_filters.MultipleChoiceFilter(
         label="Study type",
@@ -42,12 +45,8 @@ class StudyFilter(django_filters.FilterSet):
         # sort every match at a million studies).
         distinct=False,
     )
-    year_min = YearFilter(
-        label="From year", field_name="year", lookup_expr="gte", **YEAR_BOUNDS
-    )
-    year_max = YearFilter(
-        label="To year", field_name="year", lookup_expr="lte", **YEAR_BOUNDS
-    )
+    year_min = YearFilter(label="From year", field_name="year", lookup_expr="gte", **YEAR_BOUNDS)
+    year_max = YearFilter(label="To year", field_name="year", lookup_expr="lte", **YEAR_BOUNDS)
     tag = django_filters.ModelMultipleChoiceFilter(
         label="Categories (all must match)",
         field_name="tags__slug",
@@ -58,9 +57,7 @@ class StudyFilter(django_filters.FilterSet):
         widget=forms.CheckboxSelectMultiple,
     )
     journal = django_filters.CharFilter(label="Journal", field_name="journal", lookup_expr="iexact", max_length=255)
-    sort = django_filters.ChoiceFilter(
-        label="Sort", choices=SORT_CHOICES, method="filter_sort", empty_label=None
-    )
+    sort = django_filters.ChoiceFilter(label="Sort", choices=SORT_CHOICES, method="filter_sort", empty_label=None)
 
     class Meta:
         model = Study

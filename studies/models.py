@@ -5,8 +5,9 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase
 
-from k2site import fulltext
-from k2site.models import MONTH_ABBR, UNDATED, MonthYearMixin, Publishable, PublishableQuerySet, Tag
+from catalog.models import UNDATED, EntryKind, Publishable, PublishableQuerySet, Tag
+from common import fulltext
+from common.dates import MONTH_ABBR, MonthYearMixin
 
 
 class StudyType(models.TextChoices):
@@ -25,6 +26,12 @@ class StudyType(models.TextChoices):
     OTHER = "other", "Other"
 
 
+def study_type_label(value):
+    """A study type as listings show it: "RCT", "Meta-analysis"; nothing for
+    "other", which says nothing in a listing (the row then reads "Study")."""
+    return "" if value == StudyType.OTHER else StudyType(value).label
+
+
 class TaggedStudy(ItemBase):
     """A study's tag: a real foreign key on both sides, indexed both ways."""
 
@@ -32,16 +39,14 @@ class TaggedStudy(ItemBase):
     content_object = models.ForeignKey("Study", on_delete=models.CASCADE, related_name="tagged_items")
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["content_object", "tag"], name="taggedstudy_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["content_object", "tag"], name="taggedstudy_unique")]
         # A tag's studies from the index alone (the /studies/ category filter
         # intersects them without reading the table).
         indexes = [models.Index(fields=["tag", "content_object"], name="taggedstudy_tag_study_idx")]
 
 
 class StudyQuerySet(PublishableQuerySet):
-    # What full-text search reads (k2site.fulltext): the same fields as the
+    # What full-text search reads (common.fulltext): the same fields as the
     # PostgreSQL search vector (studies migration 0003), authors aside.
     SEARCH_FIELDS = ("title", "paper_title", "journal", "abstract", "summary")
     SNIPPET_FIELDS = ("abstract", "summary")
@@ -50,7 +55,7 @@ class StudyQuerySet(PublishableQuerySet):
         return self.prefetch_related("tags")
 
     def matching(self, query):
-        """Studies matching a web-search query (see k2site.fulltext)."""
+        """Studies matching a web-search query (see common.fulltext)."""
         return fulltext.matching(self, query, text_fields=self.SEARCH_FIELDS, author_field="authors")
 
     def search(self, query):
@@ -97,7 +102,7 @@ class Study(MonthYearMixin, Publishable):
     pdf = models.FileField("PDF", upload_to="studies/pdf/%Y/", blank=True)
     tags = TaggableManager(through=TaggedStudy, blank=True)
     # The field values the last import brought, so a re-import can tell a
-    # change at the source from an edit made on the site (see studies.importers).
+    # change at the source from an edit made on the site (see studies.importing).
     import_record = models.JSONField(default=dict, blank=True, editable=False)
     imported_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Optimistic locking: a save based on an older version is refused.
@@ -129,13 +134,16 @@ class Study(MonthYearMixin, Publishable):
     kind = "study"
 
     @property
+    def type_label(self):
+        return study_type_label(self.study_type)
+
+    @property
     def kind_label(self):
-        return self.get_study_type_display() if self.study_type != StudyType.OTHER else "Study"
+        return self.type_label or EntryKind.STUDY.label
 
     @property
     def sort_date(self):
         return UNDATED if self.year is None else UNDATED.replace(year=self.year, month=self.month or 1)
-
 
     @property
     def author_names(self):

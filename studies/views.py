@@ -1,13 +1,15 @@
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 
-from k2site.markdown import render_markdown
-from k2site.metadata import study_metadata
-from k2site.models import Entry, EntryKind, EntryTag, Tag
-from k2site.pagination import paginate
-from k2site.views import resolve_tags
+from catalog.models import Entry, EntryKind, EntryTag, Tag
+from catalog.selectors import resolve_tags
+from common.markdown import render_markdown
+from common.pagination import paginate
+from editorial.preview import render_preview, require_staff
 
 from .cite import citation_response
 from .filters import StudyFilter
+from .metadata import study_metadata
 from .models import Study
 
 # Categories offered as checkboxes on /studies/ besides those applied.
@@ -23,9 +25,7 @@ def study_list(request):
     applied = study_filter.applied()
     applied_tags = study_filter.form.cleaned_data.get("tag") or []
     offered_tags = list(
-        Tag.objects.filter(entry_count__gt=0)
-        .exclude(pk__in=[tag.pk for tag in applied_tags])
-        .order_by("-entry_count", "name")[:FILTER_TAG_CHOICES]
+        Tag.objects.visible().exclude(pk__in=[tag.pk for tag in applied_tags]).popular()[:FILTER_TAG_CHOICES]
     )
     return render(
         request,
@@ -62,6 +62,14 @@ def detail_context(request, study):
 def study_detail(request, slug):
     study = get_object_or_404(Study.objects.published().for_detail(), slug=slug)
     return render(request, "studies/detail.html", detail_context(request, study))
+
+
+@never_cache
+def study_preview(request, pk):
+    """Staff only (404 for anyone else): the study page in any state."""
+    require_staff(request, "studies.view_study")
+    study = get_object_or_404(Study.objects.for_detail(), pk=pk)
+    return render_preview(request, "preview/study.html", detail_context(request, study), study)
 
 
 def study_cite(request, slug, extension):

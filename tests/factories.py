@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from articles.models import Article
-from k2site.models import Status, Tag
+from catalog.models import Status, Tag
 from studies.models import Study, StudyType
 
 
@@ -37,7 +37,9 @@ class StudyFactory(PublishableFactory):
 
     title = factory.Sequence(lambda n: f"Vitamin K2 study number {n}")
     slug = factory.Sequence(lambda n: f"study-{n}")
-    authors = factory.LazyFunction(lambda: [{"family": "Schurgers", "given": "Leon J"}, {"family": "Vermeer", "given": "Cees"}])
+    authors = factory.LazyFunction(
+        lambda: [{"family": "Schurgers", "given": "Leon J"}, {"family": "Vermeer", "given": "Cees"}]
+    )
     journal = "Nutrients"
     year = 2020
     month = 5

@@ -7,53 +7,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('articles', '0001_initial'),
-        ('k2site', '0001_initial'),
-        ('studies', '0001_initial'),
+        ("articles", "0001_initial"),
+        ("k2site", "0001_initial"),
+        ("studies", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='article',
-            name='related_studies',
-            field=models.ManyToManyField(blank=True, related_name='articles', to='studies.study'),
+            model_name="article",
+            name="related_studies",
+            field=models.ManyToManyField(blank=True, related_name="articles", to="studies.study"),
         ),
         migrations.AddField(
-            model_name='historicalarticle',
-            name='author',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalarticle",
+            name="author",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalarticle',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalarticle",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='taggedarticle',
-            name='content_object',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tagged_items', to='articles.article'),
+            model_name="taggedarticle",
+            name="content_object",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="tagged_items", to="articles.article"
+            ),
         ),
         migrations.AddField(
-            model_name='taggedarticle',
-            name='tag',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tagged_articles', to='k2site.tag'),
+            model_name="taggedarticle",
+            name="tag",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="tagged_articles", to="k2site.tag"
+            ),
         ),
         migrations.AddField(
-            model_name='article',
-            name='tags',
-            field=taggit.managers.TaggableManager(blank=True, help_text='A comma-separated list of tags.', through='articles.TaggedArticle', to='k2site.Tag', verbose_name='Tags'),
+            model_name="article",
+            name="tags",
+            field=taggit.managers.TaggableManager(
+                blank=True,
+                help_text="A comma-separated list of tags.",
+                through="articles.TaggedArticle",
+                to="k2site.Tag",
+                verbose_name="Tags",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='taggedarticle',
-            constraint=models.UniqueConstraint(fields=('content_object', 'tag'), name='taggedarticle_unique'),
+            model_name="taggedarticle",
+            constraint=models.UniqueConstraint(fields=("content_object", "tag"), name="taggedarticle_unique"),
         ),
         migrations.AddIndex(
-            model_name='article',
-            index=models.Index(fields=['status', 'publish_at'], name='article_status_idx'),
+            model_name="article",
+            index=models.Index(fields=["status", "publish_at"], name="article_status_idx"),
         ),
     ]

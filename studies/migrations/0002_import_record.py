@@ -4,30 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('studies', '0001_initial'),
+        ("studies", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalstudy',
-            name='import_record',
+            model_name="historicalstudy",
+            name="import_record",
             field=models.JSONField(blank=True, default=dict, editable=False),
         ),
         migrations.AddField(
-            model_name='historicalstudy',
-            name='imported_at',
+            model_name="historicalstudy",
+            name="imported_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='study',
-            name='import_record',
+            model_name="study",
+            name="import_record",
             field=models.JSONField(blank=True, default=dict, editable=False),
         ),
         migrations.AddField(
-            model_name='study',
-            name='imported_at',
+            model_name="study",
+            name="imported_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('k2site', '0005_entrytag_covering_listing_index'),
-        ('studies', '0004_search_statistics'),
+        ("k2site", "0005_entrytag_covering_listing_index"),
+        ("studies", "0004_search_statistics"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='taggedstudy',
-            index=models.Index(fields=['tag', 'content_object'], name='taggedstudy_tag_study_idx'),
+            model_name="taggedstudy",
+            index=models.Index(fields=["tag", "content_object"], name="taggedstudy_tag_study_idx"),
         ),
     ]

@@ -8,7 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 from django.utils import timezone
 
-from tests.discovery.conftest import assert_no_secrets
+from tests.conftest import assert_no_secrets
 from tests.factories import ArticleFactory, StudyFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +64,10 @@ def test_tag_and_intersection_feeds(client, site):
     both = client.get("/tags/vitamin-k2+calcium/feed/")
     feed = parse(both)
     assert "Items in both categories Vitamin K2 and Calcium" in feed.feed.title
-    assert [entry.title for entry in feed.entries] == ["Vitamin K2 and circulatory system", "Vitamin K and calcium – a review"]
+    assert [entry.title for entry in feed.entries] == [
+        "Vitamin K2 and circulatory system",
+        "Vitamin K and calcium – a review",
+    ]
     assert_no_secrets(both.content)
     reversed_order = parse(client.get("/tags/calcium+vitamin-k2/feed/"))
     assert [e.title for e in reversed_order.entries] == [e.title for e in feed.entries]
@@ -122,7 +125,7 @@ def test_tag_lastmod_follows_a_newly_published_entry(client, tags):
     later = timezone.now() + datetime.timedelta(days=2)
     article = ArticleFactory(tags=[bone])
     type(article).objects.filter(pk=article.pk).update(updated_at=later)
-    from k2site.services import sync_entries
+    from catalog.indexing import sync_entries
 
     sync_entries([type(article).objects.get(pk=article.pk)])
     after = sitemap_locations(client, "/sitemap-tags.xml")["http://testserver/tags/bone/"]

@@ -32,8 +32,11 @@ def test_pages_are_valid_html(client, site, tmp_path):
         file.write_bytes(response.content)
         files.append(str(file))
     result = subprocess.run(
-        ["java", "-jar", VNU_JAR, "--errors-only", "--format", "json", *files], capture_output=True, text=True, timeout=300
+        ["java", "-jar", VNU_JAR, "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     messages = json.loads(result.stderr or result.stdout)["messages"]
-    by_file = {f"file:{file}": path for file, path in zip(files, PAGES)}
+    by_file = {f"file:{file}": path for file, path in zip(files, PAGES, strict=True)}
     assert [f"{by_file.get(m.get('url'), m.get('url'))}: {m['message']}" for m in messages] == []

@@ -8,7 +8,7 @@ from django.db import connection
 
 from articles.models import Article
 from studies.models import Study
-from tests.discovery.conftest import assert_no_secrets
+from tests.conftest import assert_no_secrets
 from tests.factories import ArticleFactory, StudyFactory
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,9 @@ def test_no_result_page_helps(client, site):
     assert soup.select_one("#search-page")["value"] == "xylophone"
 
 
-@pytest.mark.parametrize("query", ['"', "-", '"unclosed phrase', "a' OR 1=1 --", "!!!", "()", "&|!", "<b>", "or", "x" * 300])
+@pytest.mark.parametrize(
+    "query", ['"', "-", '"unclosed phrase', "a' OR 1=1 --", "!!!", "()", "&|!", "<b>", "or", "x" * 300]
+)
 def test_odd_queries_never_fail(client, site, query):
     response = client.get("/search/", {"q": query})
     assert response.status_code in (200, 400)
@@ -104,7 +106,7 @@ def test_odd_queries_never_fail(client, site, query):
 
 
 def test_search_pages(client, db, settings):
-    from k2site import search
+    from discovery import views as search
 
     for number in range(25):
         StudyFactory(title=f"Menaquinone paper {number}")
@@ -148,8 +150,11 @@ def test_web_search_syntax(client, db):
     StudyFactory(title="Vitamin K2 in bone", abstract="No anticoagulants.")
     StudyFactory(title="K2 and vitamin D", abstract="Calcium.")
     assert set(results(client.get('/search/?q="vitamin k2"'))) == {"Vitamin K2 and arteries", "Vitamin K2 in bone"}
-    assert results(client.get('/search/', {"q": '"vitamin k2" -warfarin'})) == ["Vitamin K2 in bone"]
-    assert set(results(client.get("/search/", {"q": "arteries or calcium"}))) == {"Vitamin K2 and arteries", "K2 and vitamin D"}
+    assert results(client.get("/search/", {"q": '"vitamin k2" -warfarin'})) == ["Vitamin K2 in bone"]
+    assert set(results(client.get("/search/", {"q": "arteries or calcium"}))) == {
+        "Vitamin K2 and arteries",
+        "K2 and vitamin D",
+    }
 
 
 @postgres_only
@@ -200,7 +205,7 @@ def test_fallback_matches_non_ascii_author_names(client, db):
 
 @postgres_only
 def test_ranking_is_bounded_to_the_newest_candidates(client, db, monkeypatch):
-    from k2site import fulltext
+    from common import fulltext
 
     monkeypatch.setattr(fulltext, "RANK_CANDIDATES", 3)
     StudyFactory(title="Calcification first", abstract="")  # best rank, but the oldest match

@@ -36,7 +36,7 @@ def demo_pages(client, db):
     call_command("load_demo")
     StudyFactory(title='Quotes " and <angle> brackets & ampersands', slug="tricky")
     pages = {}
-    for path in PAGES + ["/studies/tricky/"]:
+    for path in [*PAGES, "/studies/tricky/"]:
         response = client.get(path)
         # Only the page meant to be missing may be a 404: another one would
         # be a lost route whose error page passes the checks.
@@ -95,6 +95,14 @@ def contrast(a, b):
 def test_text_colours_meet_wcag_aa_contrast():
     css = (settings.BASE_DIR / "static" / "css" / "site.css").read_text()
     colours = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", css))
-    pairs = [("ink", "paper"), ("muted", "paper"), ("link", "paper"), ("accent-ink", "accent"), ("ink", "panel"), ("muted", "panel"), ("link", "panel")]
+    pairs = [
+        ("ink", "paper"),
+        ("muted", "paper"),
+        ("link", "paper"),
+        ("accent-ink", "accent"),
+        ("ink", "panel"),
+        ("muted", "panel"),
+        ("link", "panel"),
+    ]
     for foreground, background in pairs:
         assert contrast(colours[foreground], colours[background]) >= 4.5, (foreground, background)

@@ -5,8 +5,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from studies.importers import FORMATS, ImportRefused
-from studies.services import study_import
+from studies.importing import FORMATS, ImportRefused, study_import
 
 
 class Progress:
@@ -44,7 +43,7 @@ class Progress:
 
 
 def _duration(seconds):
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s"
     minutes, seconds = divmod(seconds, 60)
@@ -64,7 +63,11 @@ class Command(BaseCommand):
         parser.add_argument("path", help="The file to import.")
         parser.add_argument("--format", default="auto", choices=["auto", *FORMATS], help="Default: recognise it.")
         parser.add_argument(
-            "--tag", action="append", default=[], metavar="NAME", help="Add this tag to every imported study (repeatable)."
+            "--tag",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="Add this tag to every imported study (repeatable).",
         )
         parser.add_argument("--publish", action="store_true", help="Publish now instead of importing drafts.")
         parser.add_argument("--dry-run", action="store_true", help="Check and match everything, write nothing.")
@@ -88,18 +91,26 @@ class Command(BaseCommand):
         if options["verbosity"] >= 2:
             for outcome in report.outcomes:
                 detail = f" — {outcome.message}" if outcome.message else ""
-                self.stdout.write(f"  {outcome.number:>6} line {outcome.line:<7} {outcome.outcome:<9} {outcome.title[:70]}{detail}")
+                self.stdout.write(
+                    f"  {outcome.number:>6} line {outcome.line:<7} {outcome.outcome:<9} {outcome.title[:70]}{detail}"
+                )
         if report.new_tags:
-            self.stdout.write(f"New tags: {', '.join(report.new_tags[:20])}" + (" …" if len(report.new_tags) > 20 else ""))
+            self.stdout.write(
+                f"New tags: {', '.join(report.new_tags[:20])}" + (" …" if len(report.new_tags) > 20 else "")
+            )
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
         else:
             state = "published" if publish else "drafts"
-            self.stdout.write(self.style.SUCCESS(f"Imported {report.source_name} ({report.format_name}); new studies are {state}."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Imported {report.source_name} ({report.format_name}); new studies are {state}.")
+            )
 
     def _summary(self, report):
         width = max(len(f"{report.records:,}"), 7)
-        self.stdout.write(f"{report.format_name} · {report.source_name} · {report.seconds:.1f} s · {report.rate:,.0f} records/s")
+        self.stdout.write(
+            f"{report.format_name} · {report.source_name} · {report.seconds:.1f} s · {report.rate:,.0f} records/s"
+        )
         self.stdout.write(f"  {'outcome':<10} {'records':>{width}}")
         for name in ("created", "updated", "unchanged", "failed"):
             self.stdout.write(f"  {name:<10} {report.counts[name]:>{width},}")

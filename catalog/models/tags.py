@@ -1,0 +1,51 @@
+"""The one vocabulary articles and studies share; visitors call a tag a category."""
+
+from django.db import models
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Lower
+from django.urls import reverse
+from taggit.models import TagBase
+
+from catalog import registry
+
+
+class TagQuerySet(models.QuerySet):
+    def visible(self):
+        """Tags some published entry carries (the precomputed count)."""
+        return self.filter(entry_count__gt=0)
+
+    def popular(self):
+        """Most entries first, then by name."""
+        return self.order_by("-entry_count", "name")
+
+    def with_usage(self):
+        """Annotated ``in_use``: some article or study, in any state, carries it."""
+        carried = [Exists(through.objects.filter(tag=OuterRef("pk"))) for through in registry.through_models()]
+        if not carried:
+            return self.annotate(in_use=models.Value(False))
+        condition = carried[0]
+        for other in carried[1:]:
+            condition |= other
+        return self.annotate(in_use=condition)
+
+    def in_use(self):
+        return self.with_usage().filter(in_use=True)
+
+
+class Tag(TagBase):
+    """One shared vocabulary for articles and studies; visitors call it a category."""
+
+    description = models.TextField(blank=True, help_text="Shown at the top of the tag's page (Markdown).")
+    # Published entries carrying the tag, kept by catalog.indexing: counting a
+    # popular tag's postings live costs hundreds of milliseconds at scale.
+    entry_count = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "tag"
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_unique_ci")]
+
+    def get_absolute_url(self):
+        return reverse("tags:detail", kwargs={"slugs": self.slug})

@@ -1,0 +1,1 @@
+"""The editorial workflow, roles, tag operations and the admin (editorial.apps)."""

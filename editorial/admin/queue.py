@@ -1,0 +1,105 @@
+"""The moderation queue and the workflow log, read-only."""
+
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils.html import format_html
+
+from catalog import registry
+from catalog.models import ReviewQueueEntry, Status, Transition, WorkflowAction
+from common.admin_urls import admin_url
+
+
+@admin.register(ReviewQueueEntry)
+class ReviewQueueAdmin(admin.ModelAdmin):
+    """What waits for a moderator, oldest submission first, articles and
+    studies together (read from the listing index)."""
+
+    list_display = ["entry_title", "kind_column", "submitted_at", "submitted_by", "preview"]
+    list_display_links = None
+    list_filter = ["kind"]
+    search_fields = ["title"]
+    list_per_page = 50
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        # The submission of each entry: the source's content type and id,
+        # whichever kind the row is (the other kind's id is null).
+        submitted = Q()
+        for model in registry.models():
+            submitted |= Q(
+                content_type=ContentType.objects.get_for_model(model),
+                object_id=OuterRef(f"{registry.kind_of(model)}_id"),
+            )
+        submissions = Transition.objects.filter(submitted, action=WorkflowAction.SUBMIT).order_by("-created_at", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .filter(status=Status.IN_REVIEW)
+            .annotate(
+                submitted_at=Subquery(submissions.values("created_at")[:1]),
+                submitted_by=Subquery(submissions.values("actor__username")[:1]),
+            )
+            .order_by(F("submitted_at").asc(nulls_first=True), "id")
+        )
+
+    def get_ordering(self, request):
+        return []
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @staticmethod
+    def _source(entry):
+        """(model, id) of the article or study behind a listing row."""
+        return registry.model_for(entry.kind), getattr(entry, f"{entry.kind}_id")
+
+    @admin.display(description="title")
+    def entry_title(self, entry):
+        model, pk = self._source(entry)
+        return format_html('<a href="{}">{}</a>', admin_url(model, "change", pk), entry.title)
+
+    @admin.display(description="kind")
+    def kind_column(self, entry):
+        return entry.kind_label
+
+    @admin.display(description="submitted", ordering="submitted_at")
+    def submitted_at(self, entry):
+        return entry.submitted_at
+
+    @admin.display(description="by")
+    def submitted_by(self, entry):
+        return entry.submitted_by or ""
+
+    @admin.display(description="preview")
+    def preview(self, entry):
+        model, pk = self._source(entry)
+        return format_html('<a href="{}">Preview</a>', reverse(f"preview-{model._meta.model_name}", args=[pk]))
+
+
+@admin.register(Transition)
+class TransitionAdmin(admin.ModelAdmin):
+    """The whole workflow log, read-only."""
+
+    list_display = ["created_at", "title", "action", "from_status", "to_status", "actor", "comment"]
+    list_filter = ["action", "to_status", "content_type"]
+    list_select_related = ["actor", "content_type"]
+    search_fields = ["title", "comment"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,1 @@
+"""Synthetic data at scale for bench/ (the seed_bench command)."""

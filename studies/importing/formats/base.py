@@ -1,0 +1,430 @@
+"""What every import format shares: limits, reading bytes as text, the record
+shape the parsers hand over, and turning a record into Study field values.
+
+A format module (``ris``, ``bibtex``, ``csljson``, ``medline``) reads lines or
+text and yields, in file order, one ``SourceRecord`` per reference — or a
+``BrokenRecord`` saying which record and line is wrong and why, so a preview
+can list every problem at once. A file that is not that format at all raises
+``ImportRefused``. ``clean_record`` then checks one record against what the
+Study model can hold.
+"""
+
+import codecs
+import io
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils import timezone
+
+from studies.models import Study, StudyType
+
+# Stated in the README. A reference manager's export of a few thousand
+# papers is a few megabytes; PubMed exports at most 10,000 records at a
+# time, about 30 MB with abstracts.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+# One record's text. A very long abstract is ~20 kB; a megabyte is a file
+# that was glued together wrongly, not a reference.
+MAX_RECORD_CHARS = 1024 * 1024
+# At most this many problems are kept in a report; the rest are counted.
+MAX_REPORTED_PROBLEMS = 200
+
+EARLIEST_YEAR = 1800
+
+
+class ImportRefused(Exception):
+    """The file as a whole can't be imported; nothing was written.
+
+    ``report`` carries what was learned before refusing (per-record outcomes,
+    failures), when there is one."""
+
+    def __init__(self, message, *, report=None):
+        super().__init__(message)
+        self.message = message
+        self.report = report
+
+
+@dataclass
+class SourceRecord:
+    """One reference as a format read it, before checking.
+
+    ``data`` keys (all optional): title, authors [{"family", "given"}], journal,
+    year, month, date (free text such as "2021 Mar 15" to take year/month
+    from), volume, issue, pages, doi, pmid, url, abstract, keywords [str],
+    types [publication-type strings in the source's words].
+    """
+
+    number: int  # 1-based position in the file
+    line: int  # line the record starts on
+    data: dict
+    size: int = 0  # characters of source text
+
+
+@dataclass
+class BrokenRecord:
+    number: int
+    line: int
+    message: str
+
+
+class RecordError(ValueError):
+    """A record's values can't become a Study (message says which and why)."""
+
+
+# -- reading text ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SourceFile:
+    """A seekable binary file and what is known about it."""
+
+    file: io.BufferedIOBase
+    name: str
+    size: int
+    encoding: str = "utf-8"
+    bytes_read: int = 0
+    close_after: bool = False
+
+    @classmethod
+    def open(cls, source):
+        """``source``: a path, or a binary file object that can seek."""
+        if isinstance(source, (str, os.PathLike)):
+            try:
+                file = open(source, "rb")  # noqa: SIM115 - closed by close()
+            except OSError as exc:
+                raise ImportRefused(f"Can't read {source}: {exc.strerror}.") from exc
+            name, close_after = os.path.basename(source), True
+        else:
+            file, name, close_after = source, os.path.basename(getattr(source, "name", "") or "upload"), False
+        file.seek(0, os.SEEK_END)
+        size = file.tell()
+        file.seek(0)
+        source_file = cls(file=file, name=name, size=size, close_after=close_after)
+        if size > MAX_FILE_BYTES:
+            source_file.close()
+            raise ImportRefused(
+                f"The file is {size / 1024 / 1024:.1f} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB. "
+                "Split it into smaller files."
+            )
+        return source_file
+
+    def close(self):
+        if self.close_after:
+            self.file.close()
+
+    def head(self, length=64 * 1024):
+        """The first ``length`` bytes, for recognising the format and encoding."""
+        self.file.seek(0)
+        data = self.file.read(length)
+        self.file.seek(0)
+        return data
+
+    def detect_encoding(self):
+        head = self.head(4)
+        if head.startswith(codecs.BOM_UTF8):
+            self.encoding = "utf-8-sig"
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            self.encoding = "utf-16"
+        return self.encoding
+
+    def head_text(self):
+        encoding = self.detect_encoding()
+        head = self.head()
+        if encoding == "utf-16":
+            return head.decode("utf-16", errors="replace")
+        return head.decode("utf-8", errors="replace").lstrip("\ufeff")
+
+    def lines(self, *, latin1_fallback=False):
+        """(line number, text without the line break), decoding strictly.
+
+        UTF-8 (with or without a byte-order mark) and UTF-16 with a BOM are
+        read; a line that is not UTF-8 is read as Latin-1 when
+        ``latin1_fallback`` (older PubMed exports), otherwise refused."""
+        self.file.seek(0)
+        self.bytes_read = 0
+        if self.encoding == "utf-16":
+            # UTF-16 can't be split on b"\n"; let the codec find the lines.
+            text = io.TextIOWrapper(self.file, encoding="utf-16", newline=None)
+            try:
+                for number, line in enumerate(text, 1):
+                    self.bytes_read += 2 * len(line)
+                    yield number, line.rstrip("\r\n")
+            except UnicodeDecodeError as exc:
+                raise ImportRefused("The file says it is UTF-16 but isn't. Save it as UTF-8 and try again.") from exc
+            finally:
+                text.detach()
+            return
+        for number, raw in enumerate(self.file, 1):
+            self.bytes_read += len(raw)
+            if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if not latin1_fallback:
+                    raise ImportRefused(
+                        f"Line {number} is not UTF-8 text (byte 0x{raw[exc.start]:02x}). "
+                        "Export or save the file as UTF-8 and try again."
+                    ) from exc
+                line = raw.decode("latin-1")
+            yield number, line.rstrip("\r\n")
+
+    def read_text(self):
+        """The whole file as text (for formats that can't be read line by line)."""
+        self.file.seek(0)
+        data = self.file.read()
+        self.bytes_read = len(data)
+        encoding = self.detect_encoding()
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise ImportRefused(
+                f"Line {line} is not UTF-8 text (byte 0x{data[exc.start]:02x}). "
+                "Export or save the file as UTF-8 and try again."
+            ) from exc
+
+    @property
+    def fraction_read(self):
+        return min(1.0, self.bytes_read / self.size) if self.size else 1.0
+
+
+# -- values ---------------------------------------------------------------------------------------
+
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"),
+            ("may",), ("jun", "june"), ("jul", "july"), ("aug", "august"),
+            ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"), ("dec", "december"),
+        ],
+        1,
+    )
+    for name in names
+}  # fmt: skip
+
+YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
+DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
+PMID = re.compile(r"^\d{1,10}$")
+_validate_url = URLValidator(schemes=["http", "https"])
+
+# Publication types as sources write them (PubMed PT, CSL "type", RIS TY,
+# BibTeX entry type), lower case, mapped to ours. The most specific wins: a
+# record that is both "Review" and "Meta-Analysis" is a meta-analysis.
+TYPE_PRIORITY = [
+    ("meta-analysis", StudyType.META_ANALYSIS),
+    ("systematic review", StudyType.SYSTEMATIC_REVIEW),
+    ("randomized controlled trial", StudyType.RCT),
+    ("randomised controlled trial", StudyType.RCT),
+    ("controlled clinical trial", StudyType.RCT),
+    ("clinical trial, phase iii", StudyType.RCT),
+    ("case reports", StudyType.CASE_REPORT),
+    ("case report", StudyType.CASE_REPORT),
+    ("observational study", StudyType.COHORT),
+    ("cohort study", StudyType.COHORT),
+    ("cohort studies", StudyType.COHORT),
+    ("case-control studies", StudyType.CASE_CONTROL),
+    ("case-control study", StudyType.CASE_CONTROL),
+    ("cross-sectional studies", StudyType.CROSS_SECTIONAL),
+    ("cross-sectional study", StudyType.CROSS_SECTIONAL),
+    ("review", StudyType.REVIEW),
+    ("comment", StudyType.COMMENTARY),
+    ("editorial", StudyType.COMMENTARY),
+    ("letter", StudyType.COMMENTARY),
+    ("book", StudyType.BOOK),
+    ("in vitro techniques", StudyType.IN_VITRO),
+]
+TYPE_RANK = {name: rank for rank, (name, _) in enumerate(TYPE_PRIORITY)}
+TYPE_OF = dict(TYPE_PRIORITY)
+
+
+def study_type_from(types):
+    """Our study type from the source's publication types, or None when the
+    source doesn't say one we know."""
+    known = [name for name in (str(t).strip().lower() for t in types or ()) if name in TYPE_OF]
+    if not known:
+        return None
+    return TYPE_OF[min(known, key=TYPE_RANK.__getitem__)]
+
+
+def normalise_doi(value):
+    """'https://doi.org/10.3390/NU13041222' → '10.3390/nu13041222'."""
+    doi = DOI_PREFIX.sub("", (value or "").strip()).strip().lower()
+    return doi
+
+
+def title_key(title):
+    """A title reduced to what identifies it: letters and digits, lower case,
+    accents and punctuation dropped ("Vitamin K2: a Review." == "vitamin k2 a review")."""
+    decomposed = unicodedata.normalize("NFKD", title or "")
+    return "".join(char for char in decomposed.casefold() if char.isalnum())
+
+
+def year_and_month(text):
+    """(year, month) from free text such as '2021 Mar 15', '2021/03/15', '2021-03', 'Spring 2020'."""
+    text = str(text or "").strip()
+    year_match = YEAR.search(text)
+    if not year_match:
+        return None, None
+    year = int(year_match.group())
+    rest = (text[: year_match.start()] + " " + text[year_match.end() :]).lower()
+    for word in re.findall(r"[a-z]+", rest):
+        if word in MONTHS:
+            return year, MONTHS[word]
+    numeric = re.match(r"\s*[/-](\d{1,2})\b", text[year_match.end() :])
+    if numeric and 1 <= int(numeric.group(1)) <= 12:
+        return year, int(numeric.group(1))
+    return year, None
+
+
+def month_number(value):
+    if value in (None, ""):
+        return None
+    text = str(value).strip().lower().rstrip(".")
+    if text.isdigit():
+        number = int(text)
+        return number if 1 <= number <= 12 else None
+    return MONTHS.get(text) or MONTHS.get(text[:3])
+
+
+def one_line(value):
+    """Collapse runs of whitespace (sources wrap long titles)."""
+    return " ".join(str(value or "").split())
+
+
+def split_keywords(values):
+    """Keywords from a list and/or delimited strings ("bone; calcium, K2")."""
+    if isinstance(values, str):
+        values = [values]
+    keywords = []
+    for value in values or ():
+        for part in re.split(r"[;,\n]", str(value)):
+            part = one_line(part).strip(" .")
+            if part:
+                keywords.append(part)
+    return keywords
+
+
+def person(family, given=""):
+    return {"family": one_line(family), "given": one_line(given)}
+
+
+def split_name(text):
+    """'Müller, Hans' or 'Hans Müller' → {"family": "Müller", "given": "Hans"}."""
+    text = one_line(text)
+    if "," in text:
+        family, _, given = text.partition(",")
+        return person(family, given)
+    parts = text.rsplit(" ", 1)
+    return person(parts[-1], parts[0] if len(parts) == 2 else "")
+
+
+# -- checking one record --------------------------------------------------------------------------
+
+# What an import sets on a Study, in the order a report lists changes.
+IMPORTED_FIELDS = [
+    "title", "paper_title", "authors", "journal", "year", "month", "volume", "issue", "pages",
+    "doi", "pmid", "url", "abstract", "study_type",
+]  # fmt: skip
+EMPTY = {"authors": [], "year": None, "month": None}
+
+_max_length = {name: Study._meta.get_field(name).max_length for name in IMPORTED_FIELDS}
+TAG_MAX_LENGTH = 100
+
+
+@dataclass
+class CleanRecord:
+    number: int
+    line: int
+    fields: dict
+    keywords: list = field(default_factory=list)
+    title_key: str = ""
+
+
+def _check_length(fields, name, label):
+    limit = _max_length[name]
+    if limit and len(fields[name]) > limit:
+        raise RecordError(f"{label} is {len(fields[name])} characters long; at most {limit} fit.")
+
+
+def clean_record(record):
+    """A SourceRecord's data as Study field values; RecordError says what's wrong."""
+    if record.size > MAX_RECORD_CHARS:
+        raise RecordError(
+            f"the record is {record.size / 1024:.0f} kB long; a record may be at most {MAX_RECORD_CHARS // 1024} kB."
+        )
+    data = record.data
+    title = one_line(data.get("title")).rstrip()
+    if not title:
+        raise RecordError("it has no title.")
+    year, month = data.get("year"), data.get("month")
+    if data.get("date") and year in (None, ""):
+        year, month_from_date = year_and_month(data["date"])
+        month = month or month_from_date
+    elif data.get("date") and not month:
+        month = year_and_month(data["date"])[1]
+    if year not in (None, ""):
+        match = YEAR.search(str(year))
+        if not match or not (EARLIEST_YEAR <= int(match.group()) <= timezone.now().year + 1):
+            raise RecordError(f"the year {str(year)!r} is not a year between {EARLIEST_YEAR} and next year.")
+        year = int(match.group())
+    else:
+        year = None
+    month = month_number(month) if year else None
+
+    doi = normalise_doi(data.get("doi"))
+    if doi and not (doi.startswith("10.") and "/" in doi):
+        raise RecordError(f"the DOI {data.get('doi')!r} is not a DOI (a DOI starts with 10. and has a /).")
+    pmid = one_line(data.get("pmid"))
+    if pmid and not PMID.match(pmid):
+        raise RecordError(f"the PMID {pmid!r} is not a PubMed ID (digits only).")
+    url = one_line(data.get("url"))
+    if url:
+        try:
+            _validate_url(url)
+        except ValidationError:
+            raise RecordError(f"the URL {url!r} is not a web address.") from None
+
+    fields = {
+        # The headline starts as the paper's title; editors may shorten it.
+        "title": title if len(title) <= _max_length["title"] else title[: _max_length["title"] - 1].rstrip() + "…",
+        "paper_title": title,
+        "authors": [
+            person(author.get("family", ""), author.get("given", ""))
+            for author in data.get("authors") or ()
+            if one_line(author.get("family")) or one_line(author.get("given"))
+        ],
+        "journal": one_line(data.get("journal")),
+        "year": year,
+        "month": month,
+        "volume": one_line(data.get("volume")),
+        "issue": one_line(data.get("issue")),
+        "pages": one_line(data.get("pages")).replace("--", "-"),
+        "doi": doi,
+        "pmid": pmid,
+        "url": url,
+        "abstract": str(data.get("abstract") or "").strip(),
+        "study_type": study_type_from(data.get("types")) or StudyType.OTHER,
+    }
+    for name, label in [
+        ("paper_title", "The title"), ("journal", "The journal"), ("volume", "The volume"),
+        ("issue", "The issue"), ("pages", "The pages"), ("doi", "The DOI"), ("url", "The URL"),
+    ]:  # fmt: skip
+        _check_length(fields, name, label)
+
+    keywords, seen = [], set()
+    for keyword in split_keywords(data.get("keywords")):
+        if len(keyword) > TAG_MAX_LENGTH:
+            raise RecordError(
+                f"the keyword {keyword[:40]!r}… is {len(keyword)} characters; a tag may be at most {TAG_MAX_LENGTH}."
+            )
+        if keyword.casefold() not in seen:
+            seen.add(keyword.casefold())
+            keywords.append(keyword)
+    return CleanRecord(
+        number=record.number, line=record.line, fields=fields, keywords=keywords, title_key=title_key(title)
+    )

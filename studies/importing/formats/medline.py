@@ -1,0 +1,113 @@
+"""PubMed's MEDLINE format (.nbib, "Send to: Citation manager" / "PubMed" format).
+
+Hand-written on purpose: PyPI's MEDLINE readers are unmaintained or handle
+only part of the format (continuation lines, repeated tags, Latin-1 files).
+The format is small — "TAG - value" lines, tags padded to four characters,
+values continued on lines indented by six spaces, records separated by blank
+lines, each starting with PMID — and this reader is tested against real
+exports in tests/importing/.
+"""
+
+import re
+
+from .base import BrokenRecord, ImportRefused, SourceRecord, person, split_name
+
+TAG = re.compile(r"^[A-Z][A-Z0-9]{1,3}$")
+DOI_ID = re.compile(r"^(\S+)\s*\[doi\]$", re.IGNORECASE)
+
+
+def parse_tag_line(line):
+    """('TI', 'value') for a 'TI  - value' line, else None."""
+    if len(line) >= 5 and line[4] == "-" and (len(line) == 5 or line[5] == " "):
+        tag = line[:4].rstrip()
+        if TAG.match(tag) and line[:4] == tag.ljust(4):
+            return tag, line[6:]
+    return None
+
+
+def records(source):
+    number, start, size, tags = 0, None, 0, []
+    broken = None
+    seen_any = False
+    # Older PubMed exports are Latin-1; each line is read as UTF-8 first.
+    for line_number, line in source.lines(latin1_fallback=True):
+        if not line.strip():
+            if start is not None:
+                yield broken or SourceRecord(number=number, line=start, data=_fields(tags), size=size)
+                start, broken = None, None
+            continue
+        parsed = parse_tag_line(line)
+        if start is None:
+            if parsed is None or parsed[0] != "PMID":
+                if not seen_any:
+                    raise ImportRefused(
+                        f"Line {line_number}: this is not a PubMed MEDLINE file — each record starts with "
+                        f'"PMID- ", and this line reads {line[:60]!r}.'
+                    )
+                number += 1
+                start, size, tags, broken = (
+                    line_number,
+                    0,
+                    [],
+                    BrokenRecord(
+                        number, line_number, f'the record on line {line_number} does not start with "PMID- ".'
+                    ),
+                )
+                continue
+            number += 1
+            seen_any = True
+            start, size, tags, broken = line_number, 0, [], None
+        size += len(line)
+        if parsed is not None:
+            tags.append([parsed[0], parsed[1].strip()])
+        elif line[:1].isspace() and tags:
+            tags[-1][1] = f"{tags[-1][1]} {line.strip()}".strip()
+        elif broken is None:
+            broken = BrokenRecord(
+                number,
+                start,
+                f'line {line_number} is neither a "TAG - value" line nor an indented continuation: {line[:60]!r}.',
+            )
+    if start is not None:
+        yield broken or SourceRecord(number=number, line=start, data=_fields(tags), size=size)
+    if not seen_any:
+        raise ImportRefused('The file has no PubMed records (nothing starts with "PMID- ").')
+
+
+def _fields(tags):
+    values = {}
+    authors, abbreviated = [], []
+    for tag, value in tags:
+        if tag == "FAU":
+            authors.append(split_name(value))
+        elif tag == "CN":
+            authors.append(person(value))
+        elif tag == "AU":
+            # "van der Berg J": initials come last.
+            abbreviated.append(person(*value.rsplit(" ", 1)) if " " in value else person(value))
+        else:
+            values.setdefault(tag, []).append(value)
+
+    def first(tag):
+        return values.get(tag, [""])[0]
+
+    doi = ""
+    for identifier in values.get("LID", []) + values.get("AID", []):
+        match = DOI_ID.match(identifier)
+        if match:
+            doi = match.group(1)
+            break
+    return {
+        "title": first("TI") or first("BTI"),
+        "authors": authors or abbreviated,
+        "journal": first("JT") or first("TA"),
+        "date": first("DP"),
+        "volume": first("VI"),
+        "issue": first("IP"),
+        "pages": first("PG"),
+        "doi": doi,
+        "pmid": first("PMID"),
+        "abstract": "\n".join(values.get("AB", [])),
+        "keywords": values.get("OT", []),
+        "types": values.get("PT", []) + (["book"] if "BTI" in values else []),
+    }

@@ -1,0 +1,236 @@
+"""``study_import``: a reference file (RIS, BibTeX, CSL-JSON, PubMed MEDLINE)
+in as studies, batch by batch: read and check (``formats``), find the studies
+the records are (``matching``), decide what changes (``planning``), write
+(``writing``). The rules are in the README ("Importing studies").
+
+A file is imported whole or not at all: every record is checked, and one
+broken record refuses the file with the record number, line and reason. All
+writes happen in one transaction.
+"""
+
+import time
+from itertools import islice
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from editorial.workflow import may_moderate
+from studies.models import Study, TaggedStudy
+
+from . import planning
+from .formats import BrokenRecord, ImportRefused, RecordError, clean_record, open_records
+from .formats.base import TAG_MAX_LENGTH
+from .matching import Matcher
+from .report import ImportReport, RecordOutcome
+from .writing import Slugs, TagBook, write_batch
+
+BATCH_SIZE = 2000
+
+
+def can_publish(user):
+    """Whether ``user`` may publish: the workflow's rule (moderators, superusers)."""
+    return may_moderate(user)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def study_import(
+    *, source, fmt="auto", tags=(), publish=False, dry_run=False, user=None, progress=None, source_name=None
+):
+    """Import studies from a reference file; return an ImportReport.
+
+    ``source`` is a path or a seekable binary file. ``tags`` are added to
+    every study; ``publish`` publishes new studies (and imported drafts) now,
+    otherwise they arrive as drafts. ``dry_run`` checks and matches everything
+    and writes nothing. ``progress(records_done, fraction_of_file_read)`` is
+    called after every batch. ``source_name`` names the file in the report and
+    in the revisions' change reason (default: the file's own name). Raises
+    ImportRefused (with ``.report``) when the file can't be imported; then
+    nothing was written.
+    """
+    if publish and user is not None and not can_publish(user):
+        raise PermissionDenied("Only moderators may publish.")
+    started = time.monotonic()
+    extra_tags = _clean_tag_names(tags)
+    source_file, fmt, records = open_records(source, fmt)
+    report = ImportReport(source_name=source_name or source_file.name, format=fmt, dry_run=dry_run)
+    importer = Importer(report, extra_tags=extra_tags, publish=publish, dry_run=dry_run, user=user)
+    try:
+        with transaction.atomic():
+            for batch in _batched(records, BATCH_SIZE):
+                importer.process(batch)
+                if progress:
+                    progress(report.records, source_file.fraction_read)
+            if report.counts["failed"]:
+                raise ImportRefused(report.refusal(), report=report)
+            if not report.records:
+                raise ImportRefused("The file has no records to import.", report=report)
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    except ImportRefused as refused:
+        refused.report = refused.report or report
+        raise
+    except IntegrityError as exc:
+        raise ImportRefused(
+            "Someone changed the same studies while the file was being imported; nothing was written. "
+            "Import the file again.",
+            report=report,
+        ) from exc
+    finally:
+        source_file.close()
+        report.seconds = time.monotonic() - started
+        # Batches list updates before creations; the report reads in file order.
+        report.outcomes.sort(key=lambda outcome: outcome.number)
+        report.failures.sort(key=lambda outcome: outcome.number)
+    return report
+
+
+def _batched(iterable, size):
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _clean_tag_names(names):
+    cleaned = []
+    for name in names:
+        name = " ".join(str(name).split())
+        if not name:
+            continue
+        if len(name) > TAG_MAX_LENGTH:
+            raise ImportRefused(
+                f"The tag {name[:40]!r}… is too long: a tag may be at most {TAG_MAX_LENGTH} characters."
+            )
+        cleaned.append(name)
+    return cleaned
+
+
+class Importer:
+    """One import, batch by batch: the state carried across batches is the
+    matcher's, the slugs taken and the tags found."""
+
+    def __init__(self, report, *, extra_tags, publish, dry_run, user):
+        self.report = report
+        self.extra_tags = extra_tags
+        self.publish = publish
+        self.dry_run = dry_run
+        self.user = user
+        self.now = timezone.now()
+        self.reason = f"Imported from {report.source_name}"[:100]
+        self.matcher = Matcher()
+        self.slugs = Slugs()
+        self.tags = TagBook(report)
+
+    def process(self, items):
+        records = []
+        for item in items:
+            if isinstance(item, BrokenRecord):
+                self.report.fail(item.number, item.line, item.message)
+                continue
+            try:
+                records.append(clean_record(item))
+            except RecordError as error:
+                self.report.fail(item.number, item.line, str(error), title=str(item.data.get("title") or "")[:200])
+        records = [record for record in records if not self._repeated(record)]
+        if not records:
+            return
+        matches = self.matcher.match(records)
+        _load_current_tags([study for study in matches.values() if isinstance(study, Study)])
+        creates, updates, quiet_updates, tag_plan = [], [], [], {}
+        for record in records:
+            study = matches.get(record.number)
+            if isinstance(study, str):  # a conflict, explained
+                self.report.fail(record.number, record.line, study, title=record.fields["title"])
+            elif study is None:
+                creates.append(record)
+            else:
+                self._plan_update(record, study, updates, quiet_updates, tag_plan)
+        # Writes stop at the first failure; checking goes on to report every problem.
+        writing = not self.dry_run and not self.report.counts["failed"]
+        created = self._create(creates, tag_plan, writing)
+        self.tags.resolve([name for _, names in tag_plan.values() for name in names])
+        if writing:
+            write_batch(
+                created=created,
+                updates=updates,
+                quiet_updates=quiet_updates,
+                tag_plan=tag_plan,
+                tags=self.tags,
+                publish=self.publish,
+                user=self.user,
+                now=self.now,
+                reason=self.reason,
+                source_name=self.report.source_name,
+            )
+            for study in created:
+                study.outcome.study_id = study.pk
+
+    def _repeated(self, record):
+        earlier = self.matcher.earlier_in_file(record)
+        if earlier is None:
+            return False
+        number, reason = earlier
+        self.report.add(
+            RecordOutcome(
+                record.number,
+                record.line,
+                "unchanged",
+                title=record.fields["title"],
+                message=f"the same paper as record {number} (same {reason}); skipped.",
+            )
+        )
+        return True
+
+    def _plan_update(self, record, study, updates, quiet_updates, tag_plan):
+        plan = planning.plan_update(record, study, extra_tags=self.extra_tags, publish=self.publish, now=self.now)
+        if plan.changes or plan.new_tags:
+            outcome = "updated"
+            updates.append((study, plan))
+            tag_plan[id(study)] = (study, plan.new_tags)
+        else:
+            outcome = "unchanged"
+            if plan.import_record != (study.import_record or {}):
+                quiet_updates.append((study, plan.import_record))
+        names = plan.change_names
+        self.report.add(
+            RecordOutcome(
+                record.number,
+                record.line,
+                outcome,
+                title=study.title,
+                changes=names,
+                study_id=study.pk,
+                message=("changes " + ", ".join(names)) if names else "",
+            )
+        )
+
+    def _create(self, records, tag_plan, writing):
+        studies = []
+        slugs = self.slugs.for_records(records) if writing else {}
+        for record in records:
+            tags = planning.brought_tags(record, self.extra_tags)
+            study = planning.new_study(
+                record, tags=tags, publish=self.publish, now=self.now, slug=slugs.get(record.number, "")
+            )
+            studies.append(study)
+            tag_plan[id(study)] = (study, tags)
+            study.outcome = RecordOutcome(record.number, record.line, "created", title=record.fields["title"])
+            self.report.add(study.outcome)
+        return studies
+
+
+def _load_current_tags(studies):
+    """The folded tag names each matched study carries now, in one query."""
+    for study in studies:
+        study.current_tags = set()
+    by_id = {study.pk: study for study in studies}
+    if by_id:
+        for study_id, name in TaggedStudy.objects.filter(content_object_id__in=by_id).values_list(
+            "content_object_id", "tag__name"
+        ):
+            by_id[study_id].current_tags.add(planning.fold(name))

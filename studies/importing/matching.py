@@ -1,0 +1,125 @@
+"""Which existing study a record is: the same DOI, else the same PMID, else
+the same normalised title and year, unless their DOIs or PMIDs differ. Also
+the repeats within one file."""
+
+from django.db.models import Q
+
+from studies.models import Study
+
+from .formats import title_key
+
+
+def conflicts(a, b):
+    """Two identifiers that are both known and differ."""
+    return bool(a and b and a != b)
+
+
+class Matcher:
+    """Matching state carried across the batches of one import."""
+
+    def __init__(self):
+        # Identifiers seen earlier in this file: doi/pmid → record number,
+        # (title key, year) → [(record number, doi, pmid)].
+        self.seen_doi, self.seen_pmid, self.seen_title = {}, {}, {}
+        self.matched_studies = {}  # study id → record number
+        self._title_index = None
+
+    def earlier_in_file(self, record):
+        """(record number, "DOI"/"PMID"/"title and year") of an earlier
+        record of this file that is the same paper, or None (and remember
+        this one)."""
+        fields = record.fields
+        if fields["doi"] and fields["doi"] in self.seen_doi:
+            return self.seen_doi[fields["doi"]], "DOI"
+        if fields["pmid"] and fields["pmid"] in self.seen_pmid:
+            return self.seen_pmid[fields["pmid"]], "PMID"
+        for number, doi, pmid in self.seen_title.get((record.title_key, fields["year"]), ()):
+            if not conflicts(doi, fields["doi"]) and not conflicts(pmid, fields["pmid"]):
+                return number, "title and year"
+        if fields["doi"]:
+            self.seen_doi[fields["doi"]] = record.number
+        if fields["pmid"]:
+            self.seen_pmid[fields["pmid"]] = record.number
+        self.seen_title.setdefault((record.title_key, fields["year"]), []).append(
+            (record.number, fields["doi"], fields["pmid"])
+        )
+        return None
+
+    def match(self, records):
+        """{record number: Study, or a message when the record conflicts}; unmatched records are absent."""
+        dois = [r.fields["doi"] for r in records if r.fields["doi"]]
+        pmids = [r.fields["pmid"] for r in records if r.fields["pmid"]]
+        by_doi, by_pmid = {}, {}
+        if dois or pmids:
+            for study in Study.objects.filter(Q(doi__in=dois) | Q(pmid__in=pmids)):
+                if study.doi:
+                    by_doi[study.doi] = study
+                if study.pmid:
+                    by_pmid[study.pmid] = study
+        matches, by_title = {}, {}
+        for record in records:
+            doi, pmid = record.fields["doi"], record.fields["pmid"]
+            study = by_doi.get(doi) if doi else None
+            if study is None and pmid:
+                study = by_pmid.get(pmid)
+            if study is not None:
+                owner = by_pmid.get(pmid) if pmid else None
+                if owner is not None and owner.pk != study.pk:
+                    matches[record.number] = (
+                        f"its DOI is study {study.pk} (“{study.title[:60]}”) but its PMID {pmid} is "
+                        f"study {owner.pk} (“{owner.title[:60]}”)."
+                    )
+                else:
+                    matches[record.number] = study
+            else:
+                by_title[record.number] = record
+        if by_title:
+            self._match_titles(by_title, matches)
+        for number, study in list(matches.items()):
+            if isinstance(study, Study):
+                if study.pk in self.matched_studies:
+                    matches[number] = (
+                        f"it matches study {study.pk} (“{study.title[:60]}”), which record "
+                        f"{self.matched_studies[study.pk]} already matched."
+                    )
+                else:
+                    self.matched_studies[study.pk] = number
+        return matches
+
+    def _match_titles(self, records, matches):
+        index = self._titles()
+        wanted = {}
+        for number, record in records.items():
+            key = hash((record.title_key, record.fields["year"]))
+            if key in index:
+                wanted[number] = index[key]
+        if not wanted:
+            return
+        ids = {pk for pks in wanted.values() for pk in pks}
+        candidates = Study.objects.in_bulk(ids)
+        for number, pks in wanted.items():
+            record = records[number]
+            for pk in pks:
+                study = candidates.get(pk)
+                if (
+                    study is not None
+                    and title_key(study.citation_title) == record.title_key
+                    and study.year == record.fields["year"]
+                    and not conflicts(study.doi, record.fields["doi"])
+                    and not conflicts(study.pmid, record.fields["pmid"])
+                ):
+                    matches[number] = study
+                    break
+
+    def _titles(self):
+        """hash((title key, year)) → [study ids], built once per import on first
+        need: title matching can't use an index (the key is computed), and one
+        pass over the studies costs less than a scan per batch. About 100 bytes
+        per existing study."""
+        if self._title_index is None:
+            index = {}
+            rows = Study.objects.values_list("pk", "paper_title", "title", "year")
+            for pk, paper_title, title, year in rows.iterator(chunk_size=5000):
+                index.setdefault(hash((title_key(paper_title or title), year)), []).append(pk)
+            self._title_index = index
+        return self._title_index

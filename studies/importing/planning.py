@@ -1,0 +1,118 @@
+"""What an import would change: a new study per unmatched record, and for a
+matched one the fields and tags the file may change.
+
+Re-importing: ``Study.import_record`` keeps the values the last import
+brought. A field is updated from the file only while the study still holds
+what the last import brought, so an edit made on the site wins over the file.
+For a study that was never imported, only its empty fields are filled. An
+import never empties a field, and only ever adds tags: a tag is added when the
+file brings it for the first time, so a tag an editor removed stays removed.
+"""
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+
+from catalog.models import Status
+from studies.models import Study, StudyType
+
+from .formats.base import EMPTY, IMPORTED_FIELDS
+
+# Long text is remembered by a digest: enough to tell whether the study
+# still holds what the import brought, without storing the abstract twice.
+DIGESTED = {"abstract"}
+
+
+def fold(name):
+    """A tag name compared as the database compares it: case and width folded."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def recorded(name, value):
+    """A field's value as Study.import_record keeps it."""
+    if name in DIGESTED:
+        return "sha256:" + hashlib.sha256(value.encode()).hexdigest() if value else ""
+    return str(value) if name == "study_type" else value
+
+
+def empty_value(name):
+    return StudyType.OTHER if name == "study_type" else EMPTY.get(name, "")
+
+
+def is_empty(name, value):
+    if name == "study_type":
+        return value in ("", StudyType.OTHER)
+    return value in ("", None, [])
+
+
+def brought_tags(record, extra_tags):
+    """The record's keywords and the import's own tags, each name once."""
+    names, seen = [], set()
+    for name in [*record.keywords, *extra_tags]:
+        if fold(name) not in seen:
+            seen.add(fold(name))
+            names.append(name)
+    return names
+
+
+def import_record(fields, tags, last=None):
+    """What Study.import_record keeps after this import."""
+    values = {}
+    for name in IMPORTED_FIELDS:
+        value = recorded(name, fields[name])
+        if is_empty(name, fields[name]) and last:
+            value = last.get(name, value)
+        values[name] = value
+    values["tags"] = sorted({*tags, *((last or {}).get("tags", []))}, key=fold)
+    return values
+
+
+@dataclass
+class UpdatePlan:
+    changes: dict  # field → new value (status and publish_at when publishing)
+    new_tags: list
+    import_record: dict
+
+    @property
+    def change_names(self):
+        names = tuple(name for name in self.changes if name != "publish_at")
+        return names + (("tags",) if self.new_tags else ())
+
+
+def plan_update(record, study, *, extra_tags, publish, now):
+    """What the file changes on ``study`` (which carries ``current_tags``,
+    the folded names of its tags now)."""
+    last = study.import_record or {}
+    changes = {}
+    for name in IMPORTED_FIELDS:
+        new = record.fields[name]
+        if is_empty(name, new):
+            continue  # an import never empties a field
+        current = getattr(study, name)
+        # Never imported: only empty fields are filled.
+        brought = last.get(name, recorded(name, empty_value(name))) if last else recorded(name, empty_value(name))
+        if recorded(name, current) == brought and new != current:
+            changes[name] = new
+    tags = brought_tags(record, extra_tags)
+    # Tags the file brings for the first time: one an editor removed stays removed.
+    known = {fold(name) for name in last.get("tags", [])} | study.current_tags
+    new_tags = [name for name in tags if fold(name) not in known]
+    if publish and study.status == Status.DRAFT:
+        changes["status"] = Status.PUBLISHED
+        if study.publish_at is None:
+            changes["publish_at"] = now
+    return UpdatePlan(changes=changes, new_tags=new_tags, import_record=import_record(record.fields, tags, last))
+
+
+def new_study(record, *, tags, publish, now, slug=""):
+    """The unsaved study an unmatched record becomes."""
+    fields = dict(record.fields)
+    fields["study_type"] = str(fields["study_type"])
+    return Study(
+        **fields,
+        slug=slug,
+        status=Status.PUBLISHED if publish else Status.DRAFT,
+        publish_at=now if publish else None,
+        import_record=import_record(record.fields, tags),
+        imported_at=now,
+    )

@@ -1,0 +1,161 @@
+"""Writing an import: unique slugs, the tags it brings, new studies and
+updates with revisions, in a few bulk statements per batch, then one
+listing-index sync (bulk writes send no signals)."""
+
+from copy import copy
+from datetime import timedelta
+
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.text import slugify
+from simple_history.utils import bulk_update_with_history
+
+from catalog.indexing import sync_entries
+from catalog.models import Status, Tag, WorkflowAction
+from editorial.workflow import record_many
+from studies.models import Study, TaggedStudy
+
+from .planning import fold
+
+SLUG_BASE_LENGTH = 80
+
+
+class Slugs:
+    """Slugs for new studies, unique against the table and this import."""
+
+    def __init__(self):
+        self.taken_here = set()
+
+    def for_records(self, records):
+        """{record number: slug} for a batch of records."""
+        bases = {}
+        for record in records:
+            full = slugify(record.fields["title"])
+            base = full[:SLUG_BASE_LENGTH].rstrip("-")
+            if len(full) > SLUG_BASE_LENGTH and "-" in base:
+                base = base.rsplit("-", 1)[0]  # end on a whole word
+            bases[record.number] = base or "study"
+        wanted = set(bases.values())
+        taken = set(Study.objects.filter(slug__in=wanted).values_list("slug", flat=True)) | (self.taken_here & wanted)
+        colliding = {base for base in wanted if base in taken}
+        if colliding:
+            query = Q()
+            for base in colliding:
+                query |= Q(slug__startswith=f"{base}-")
+            taken |= set(Study.objects.filter(query).values_list("slug", flat=True))
+            prefixes = tuple(f"{base}-" for base in colliding)
+            taken |= {slug for slug in self.taken_here if slug.startswith(prefixes)}
+        slugs = {}
+        for record in records:
+            base = bases[record.number]
+            slug, counter = base, 1
+            if slug in taken and record.fields["year"]:
+                slug = f"{base}-{record.fields['year']}"
+            while slug in taken:
+                counter += 1
+                slug = f"{base}-{counter}"
+            taken.add(slug)
+            self.taken_here.add(slug)
+            slugs[record.number] = slug
+        return slugs
+
+
+class TagBook:
+    """The tags an import brings: found case-insensitively, created when new."""
+
+    def __init__(self, report):
+        self.report = report
+        self.tags = {}  # folded name → Tag (None: to be created)
+
+    def resolve(self, names):
+        """Find the batch's tags in one query; note those to create (in the report)."""
+        missing = list({fold(name): name for name in names if fold(name) not in self.tags}.values())
+        if not missing:
+            return
+        for tag in Tag.objects.annotate(lower_name=Lower("name")).filter(
+            Q(lower_name__in=[name.lower() for name in missing]) | Q(name__in=missing)
+        ):
+            self.tags.setdefault(fold(tag.name), tag)
+        for name in missing:
+            if fold(name) not in self.tags:
+                self.tags[fold(name)] = None
+                self.report.new_tags.append(name)
+
+    def create_missing(self):
+        names = [name for name in self.report.new_tags if self.tags.get(fold(name)) is None]
+        if not names:
+            return
+        slugs = {name: Tag().slugify(name)[:90].strip("-_") or "tag" for name in names}
+        taken = set(Tag.objects.filter(slug__in=set(slugs.values())).values_list("slug", flat=True))
+        new = []
+        for name in names:
+            slug, counter = slugs[name], 1
+            while slug in taken:
+                counter += 1
+                slug = f"{slugs[name]}-{counter}"
+            taken.add(slug)
+            new.append(Tag(name=name, slug=slug))
+        for tag in Tag.objects.bulk_create(new):
+            self.tags[fold(tag.name)] = tag
+
+    def __getitem__(self, name):
+        return self.tags[fold(name)]
+
+
+def write_batch(*, created, updates, quiet_updates, tag_plan, tags, publish, user, now, reason, source_name):
+    """Write one batch: ``created`` studies, ``updates`` [(study, UpdatePlan)],
+    ``quiet_updates`` [(study, import_record)], ``tag_plan`` {key: (study, names)}."""
+    tags.create_missing()
+    if created:
+        # No revision for the created state: Study.imported_at says when,
+        # and the first update records the state before it (see update_studies).
+        # Skipping it halves the rows an import writes.
+        Study.objects.bulk_create(created, batch_size=500)
+    if updates:
+        update_studies(updates, user=user, now=now, reason=reason)
+    if quiet_updates:
+        for study, import_record in quiet_updates:
+            study.import_record = import_record
+        Study.objects.bulk_update([study for study, _ in quiet_updates], ["import_record"], batch_size=500)
+    links = [
+        TaggedStudy(content_object_id=study.pk, tag_id=tags[name].pk)
+        for study, names in tag_plan.values()
+        for name in names
+    ]
+    TaggedStudy.objects.bulk_create(links, batch_size=2000)
+    if publish:
+        published = created + [s for s, plan in updates if plan.changes.get("status") == Status.PUBLISHED]
+        record_many(
+            published,
+            WorkflowAction.PUBLISH,
+            from_status=Status.DRAFT,
+            user=user,
+            comment=f"Published on import from {source_name}",
+        )
+    touched = created + [study for study, _ in updates]
+    if touched:
+        sync_entries(touched)
+
+
+def update_studies(updates, *, user, now, reason):
+    """Apply [(study, UpdatePlan)], each with a revision (simple_history)."""
+    studies = [study for study, _ in updates]
+    ids = [study.pk for study in studies]
+    # A revision of the old state for studies that have none yet (made by
+    # a bulk path): simple-history records the state after each change.
+    with_history = set(Study.history.filter(id__in=ids).values_list("id", flat=True).distinct())
+    untracked = [copy(study) for study in studies if study.pk not in with_history]
+    if untracked:
+        Study.history.bulk_history_create(untracked, update=True, default_date=now - timedelta(milliseconds=1))
+    fields = {"import_record", "imported_at", "version", "updated_at"}
+    for study, plan in updates:
+        for name, value in plan.changes.items():
+            setattr(study, name, value)
+        fields.update(plan.changes)
+        study.import_record = plan.import_record
+        study.imported_at = now
+        study.version += 1
+        study.updated_at = now
+    bulk_update_with_history(
+        studies, Study, sorted(fields), batch_size=500, default_user=user, default_change_reason=reason
+    )
