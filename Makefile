@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := k2site.settings
 
-.PHONY: install run test test-postgres migrations-check bench clean
+.PHONY: install run test test-postgres lint migrations-check bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ test-postgres:
 # bench/RESULTS.md. E.g. BENCH_ARGS="--sizes 10000,100000".
 bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# ruff (pyproject.toml) and the layers contract (import-linter): a module
+# never imports an app above its own (README, "Tour").
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 migrations-check: install
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run

@@ -141,8 +141,8 @@ def child(args):
     from django.core.management import call_command
     from django.db import connection
 
-    from studies.models import Study
     from studies.importing import study_import
+    from studies.models import Study
 
     call_command("migrate", verbosity=0)
     if connection.vendor == "postgresql":

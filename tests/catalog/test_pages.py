@@ -18,15 +18,6 @@ def listing_titles(response):
 
 
 @pytest.fixture
-def tags():
-    return (
-        TagFactory(name="Vitamin K2", slug="vitamin-k2"),
-        TagFactory(name="Bone", slug="bone"),
-        TagFactory(name="Calcium", slug="calcium"),
-    )
-
-
-@pytest.fixture
 def site(tags):
     k2, bone, calcium = tags
     return {

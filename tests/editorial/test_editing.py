@@ -3,9 +3,11 @@ revisions (diff and restore), the moderation queue, and the transition log."""
 
 import pytest
 from bs4 import BeautifulSoup
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from articles.models import Article
-from catalog.models import Entry, Status, Transition
+from catalog.models import Entry, EntryTag, Status, Tag, Transition
 from studies.models import Study
 from tests.factories import ArticleFactory, StudyFactory, TagFactory
 
@@ -218,3 +220,31 @@ def test_queue_lists_entries_in_review_oldest_submission_first(editor, moderator
     ]
     assert rows == ["Submitted first", "Submitted second"]
     assert f"/preview/articles/{older.pk}/" in response.content.decode()
+
+
+# Statements of one admin save that changes a published study's title and
+# tags (as a moderator, who may retag a live entry): the form, its version
+# lock, the revision, the tag links, and one listing-index sync at the end.
+# Before the sync was deferred to the end of the save it ran three times.
+ADMIN_SAVE_QUERIES = 48
+
+
+def test_an_admin_save_with_a_tag_change_syncs_the_listing_index_once(moderator, login):
+    bone, calcium, heart = (TagFactory(name=name) for name in ("Bone", "Calcium", "Heart"))
+    study = StudyFactory(title="Before", tags=[bone, calcium])
+    client = login(moderator)
+    url, data = change_form(client, study)
+    data["title"] = ["After"]
+    data["tags"] = [str(calcium.pk), str(heart.pk)]
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, data)
+    assert response.status_code == 302, text_of(response)
+    entry_table = connection.ops.quote_name(Entry._meta.db_table)
+    entry_updates = [q["sql"] for q in queries if q["sql"].startswith(f"UPDATE {entry_table}")]
+    assert len(entry_updates) == 1, entry_updates
+    assert len(queries) == ADMIN_SAVE_QUERIES, "\n".join(q["sql"] for q in queries)
+    entry = Entry.objects.get(study=study)
+    assert entry.title == "After"
+    assert set(EntryTag.objects.filter(entry=entry).values_list("tag__name", flat=True)) == {"Calcium", "Heart"}
+    counts = dict(Tag.objects.values_list("name", "entry_count"))
+    assert counts == {"Bone": 0, "Calcium": 1, "Heart": 1}

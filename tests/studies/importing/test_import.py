@@ -7,9 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.models import Entry, Status, Tag
+from studies.importing import study_import
 from studies.importing.formats import base
 from studies.models import Study, StudyType
-from studies.importing import study_import
 from tests.factories import StudyFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
