@@ -16,9 +16,10 @@ def article_metadata(request, article, tags):
         "description": description,
         "datePublished": article.first_published_at,
         "dateModified": article.updated_at,
+        # The author's full name, never the login name staff sign in with.
         "author": (
-            {"@type": "Person", "name": article.author.get_full_name() or article.author.get_username()}
-            if article.author
+            {"@type": "Person", "name": article.byline}
+            if article.byline
             else {"@type": "Organization", "name": settings.SITE_NAME}
         ),
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME},

@@ -94,3 +94,8 @@ class Article(MonthYearMixin, Publishable):
 
     # What the listing index copies (catalog.indexing): articles have no type.
     type_label = ""
+
+    @property
+    def byline(self):
+        """The author's full name as they gave it; never the login name."""
+        return self.author.get_full_name() if self.author else ""

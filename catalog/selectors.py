@@ -3,6 +3,7 @@ address names, and the entries carrying all of them."""
 
 from itertools import combinations
 
+from django.conf import settings
 from django.http import Http404
 
 from .models import EntryTag, Tag, TagPair
@@ -19,15 +20,20 @@ def resolve_tags(slugs_path):
     """The tags named by 'a+b+c', in the order given.
 
     Returns (tags, canonical_path): canonical_path is set when the address
-    should be redirected (a repeated slug). Unknown or empty slugs: 404.
+    should be redirected (a repeated slug). Unknown or empty slugs, a tag no
+    published entry carries (it must not confirm a draft's category), and
+    more than MAX_TAGS_PER_LISTING tags (their plan costs grow far faster
+    than the count): 404, before any query.
     """
     slugs = slugs_path.split("+")
     if any(not slug for slug in slugs):
         raise Http404("Empty category in the address.")
     unique = list(dict.fromkeys(slugs))
+    if len(unique) > settings.MAX_TAGS_PER_LISTING:
+        raise Http404(f"At most {settings.MAX_TAGS_PER_LISTING} categories at once.")
     if len(unique) != len(slugs):
         return None, "+".join(unique)
-    by_slug = {tag.slug: tag for tag in Tag.objects.filter(slug__in=unique)}
+    by_slug = {tag.slug: tag for tag in Tag.objects.visible().filter(slug__in=unique)}
     if len(by_slug) != len(unique):
         raise Http404("No such category.")
     return [by_slug[slug] for slug in unique], None

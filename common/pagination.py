@@ -12,6 +12,9 @@ from django.conf import settings
 from django.http import Http404
 
 COUNT_CAP = 1000
+# Deeper pages are 404 without a query: an offset past this fits every
+# database's integer types (a page number of 20 digits overflowed them).
+MAX_PAGE_NUMBER = 100_000
 
 
 @dataclass
@@ -54,11 +57,14 @@ class Page:
 
 
 def page_number(request):
-    """The ``page`` parameter; a malformed one is ignored (page 1)."""
+    """The ``page`` parameter; a malformed one is ignored (page 1), one past
+    MAX_PAGE_NUMBER is a 404."""
     try:
         number = int(request.GET.get("page", "1"))
     except ValueError:
         return 1
+    if number > MAX_PAGE_NUMBER:
+        raise Http404("No such page.")
     return number if number >= 1 else 1
 
 

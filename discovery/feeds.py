@@ -47,8 +47,19 @@ def with_feed_details(entries):
     return entries
 
 
+class PlainTextAtomFeed(Atom1Feed):
+    """Atom whose <summary> is type="text": a summary is plain text from
+    staff (abstracts, highlights), so feed readers must show it as written —
+    "p < 0.05" stays, and markup someone typed is never run as HTML."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 class EntryFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = PlainTextAtomFeed
 
     def author_name(self):
         return settings.SITE_NAME

@@ -1,5 +1,6 @@
-"""The project's two middlewares: the whole-page cache for anonymous
-visitors, and scheduled publishing without a cron job.
+"""The project's middlewares: refusing NUL characters in addresses, the
+whole-page cache for anonymous visitors, and scheduled publishing without a
+cron job.
 
 Page cache: invalidated by one counter.
 
@@ -30,6 +31,8 @@ import time
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.db import DatabaseError
+from django.shortcuts import render
 from django.utils.cache import cc_delim_re, set_response_etag
 
 from catalog.content_version import CONTENT_VERSION_KEY
@@ -91,6 +94,10 @@ class PageCacheMiddleware:
             # small number must not match again.
             cache.add(CONTENT_VERSION_KEY, time.time_ns(), timeout=None)
             version = cache.get(CONTENT_VERSION_KEY)
+            if version is None:
+                # The cache is unavailable (k2site.cache_backend): serve
+                # uncached rather than store pages no version can vouch for.
+                return self.get_response(request)
         cached = found.get(key)
         if cached is not None and cached[0] == version and time.time() < cached[2]:
             return cached[1]
@@ -139,7 +146,33 @@ class ScheduledVisibilityMiddleware:
 
     def __call__(self, request):
         # cache.add succeeds for one request per interval across all servers
-        # sharing the cache.
-        if cache.add(SCHEDULE_CHECK_KEY, 1, timeout=SCHEDULE_CHECK_INTERVAL):
-            refresh_scheduled()
+        # sharing the cache (never while the cache is unavailable: counts
+        # then wait, visibility itself is exact). The health check is left
+        # alone: it must answer for the database alone.
+        if request.path != "/healthz" and cache.add(SCHEDULE_CHECK_KEY, 1, timeout=SCHEDULE_CHECK_INTERVAL):
+            try:
+                refresh_scheduled()
+            except DatabaseError:
+                # The page will say so (k2site.views.server_error); counts catch up later.
+                cache.delete(SCHEDULE_CHECK_KEY)
+        return self.get_response(request)
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or the query string is a 400 with a
+    message, before anything reads it: no page, filter or search accepts
+    one, and PostgreSQL refuses it in text (a 500 otherwise). Form posts
+    are covered by Django's own field validation."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+            return render(
+                request,
+                "400.html",
+                {"exception": "The address contains a NUL character (%00), which no page accepts."},
+                status=400,
+            )
         return self.get_response(request)

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "k2site.middleware.RejectNulMiddleware",
     # ETag on every page and feed; a matching If-None-Match gets a 304.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,7 +110,8 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 def cache_config(url):
     """CACHE_URL: redis://… for a cache shared by every app server, else local memory."""
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        # Fails soft: a cache outage slows pages down, never takes them down.
+        return {"BACKEND": "k2site.cache_backend.FailSoftRedisCache", "LOCATION": url}
     if url.startswith("dummy://"):
         return {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
     return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "k2site"}
@@ -150,6 +152,13 @@ WHITENOISE_MANIFEST_STRICT = False
 
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Who sends a study's PDF once studies.views.study_pdf allowed it: "django"
+# (streams it), "nginx" (X-Accel-Redirect to PRIVATE_MEDIA_INTERNAL_URL, an
+# internal location) or "apache" (X-Sendfile). README: "Running in production".
+PRIVATE_MEDIA_SERVER = os.environ.get("PRIVATE_MEDIA_SERVER", "django")
+if PRIVATE_MEDIA_SERVER not in {"django", "nginx", "apache"}:
+    raise ImproperlyConfigured("PRIVATE_MEDIA_SERVER must be django, nginx or apache.")
+PRIVATE_MEDIA_INTERNAL_URL = os.environ.get("PRIVATE_MEDIA_INTERNAL_URL", "/protected-media/")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -167,6 +176,8 @@ BENCH_HELLO = env_flag("K2_BENCH_HELLO", False)
 SITE_NAME = "K2 Site"
 # Entries per page in every public listing.
 LISTING_PAGE_SIZE = 50
+# Tags one intersection, its feed and export, or /studies/?tag= may name.
+MAX_TAGS_PER_LISTING = int(os.environ.get("MAX_TAGS_PER_LISTING", "6"))
 
 LOGGING = {
     "version": 1,
@@ -179,3 +190,30 @@ if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+
+# --- Read replicas (k2site/db_router.py) --------------------------------------
+# DATABASE_REPLICA_URLS: comma-separated URLs of streaming replicas of
+# DATABASE_URL. Each becomes DATABASES["replica_<n>"], and the router sends a
+# request's reads there (the admin, writes and what follows a write: the
+# primary). Unset: one database, no router. (Lower-case names: not settings,
+# so the URLs never show on a debug page.)
+_replica_urls = [url.strip() for url in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if url.strip()]
+for _index, _url in enumerate(_replica_urls):
+    _replica = dj_database_url.parse(
+        _url,
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=DATABASES["default"].get("CONN_HEALTH_CHECKS", False),
+    )
+    # Tests: the replicas are the test database under another name.
+    _replica["TEST"] = {"MIRROR": "default"}
+    if _replica["ENGINE"].endswith("postgresql"):
+        _options = _replica.setdefault("OPTIONS", {})
+        if "options" in DATABASES["default"].get("OPTIONS", {}):
+            _options.setdefault("options", DATABASES["default"]["OPTIONS"]["options"])
+        # Seconds before an unreachable replica counts as down (libpq's minimum
+        # is 2); its reads then go to the primary. A refused one fails at once.
+        _options.setdefault("connect_timeout", 2)
+    DATABASES[f"replica_{_index}"] = _replica
+if _replica_urls:
+    DATABASE_ROUTERS = ["k2site.db_router.PrimaryReplicaRouter"]
+# --- end of read replicas ------------------------------------------------------

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
-from django.views.static import serve
 
 from articles import views as article_views
 from catalog import views as catalog_views
@@ -18,6 +17,8 @@ from studies import views as study_views
 from studies.admin_import import study_import_view
 
 from . import views
+
+handler500 = "k2site.views.server_error"
 
 tag_patterns = (
     [
@@ -52,9 +53,8 @@ urlpatterns = [
     path("preview/studies/<int:pk>/", study_views.study_preview, name="preview-study"),
     path("preview/articles/<int:pk>/", article_views.article_preview, name="preview-article"),
     path("preview/markdown/", preview.markdown_preview, name="preview-markdown"),
-    # Uploaded PDFs. In production a web server or object storage serves
-    # MEDIA_ROOT; Django serves it here so `make run` works on its own.
-    path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    # No route serves MEDIA_ROOT: a study's PDF is served by studies:pdf,
+    # which checks that the study is published (studies.pdf).
 ]
 
 if settings.BENCH_HELLO:

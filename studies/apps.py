@@ -8,9 +8,15 @@ class StudiesConfig(AppConfig):
     name = "studies"
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
         from catalog import registry
         from catalog.models import EntryKind
 
+        from . import pdf
         from .models import Study
 
         registry.register(Study, kind=EntryKind.STUDY)
+        # Signals, so every write path (admin, shell, revert) drops old files.
+        post_save.connect(pdf.pdf_replaced, sender=Study, dispatch_uid="studies.pdf_replaced")
+        post_delete.connect(pdf.study_deleted, sender=Study, dispatch_uid="studies.pdf_deleted")

@@ -7,6 +7,7 @@ fails the page.
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.db.models import Exists, F, OuterRef
 
 from catalog.models import Tag
@@ -19,6 +20,15 @@ MAX_QUERY_LENGTH = 200
 
 class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
+
+
+class StudyFilterForm(forms.Form):
+    def clean_tag(self):
+        tags = self.cleaned_data.get("tag")
+        limit = settings.MAX_TAGS_PER_LISTING
+        if tags is not None and len(tags) > limit:
+            raise forms.ValidationError(f"Choose at most {limit} categories at once.", code="too_many")
+        return tags
 
 
 class StudyFilter(django_filters.FilterSet):
@@ -53,7 +63,8 @@ class StudyFilter(django_filters.FilterSet):
         to_field_name="slug",
         conjoined=True,
         method="filter_tags",
-        queryset=Tag.objects.all(),
+        # A category no published study carries is unknown here too.
+        queryset=Tag.objects.visible(),
         widget=forms.CheckboxSelectMultiple,
     )
     journal = django_filters.CharFilter(label="Journal", field_name="journal", lookup_expr="iexact", max_length=255)
@@ -62,6 +73,12 @@ class StudyFilter(django_filters.FilterSet):
     class Meta:
         model = Study
         fields = []
+        form = StudyFilterForm
+
+    @property
+    def too_many_tags(self):
+        """More categories than a listing may name: the page answers 400."""
+        return self.form.has_error("tag", "too_many")
 
     def filter_text(self, queryset, name, value):
         return queryset.matching(value) if value.strip() else queryset

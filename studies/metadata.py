@@ -10,7 +10,7 @@ def study_metadata(request, study, tags):
     url = request.build_absolute_uri(study.get_absolute_url())
     description = description_of(study.abstract or study.summary)
     first_page, last_page = split_pages(study.pages)
-    pdf_url = request.build_absolute_uri(study.pdf.url) if study.pdf else ""
+    pdf_url = request.build_absolute_uri(study.get_pdf_url()) if study.pdf else ""
     date = ""
     if study.year:
         date = f"{study.year}/{study.month:02d}" if study.month else str(study.year)

@@ -9,6 +9,8 @@ from catalog.models import UNDATED, EntryKind, Publishable, PublishableQuerySet,
 from common import fulltext
 from common.dates import MONTH_ABBR, MonthYearMixin
 
+from .pdf import pdf_upload_path, remember_stored_pdf
+
 
 class StudyType(models.TextChoices):
     RCT = "rct", "RCT"
@@ -99,7 +101,8 @@ class Study(MonthYearMixin, Publishable):
     abstract = models.TextField(blank=True)
     summary = models.TextField("highlights", blank=True, help_text="The editor's highlights (Markdown).")
     study_type = models.CharField(max_length=20, choices=StudyType.choices, default=StudyType.OTHER)
-    pdf = models.FileField("PDF", upload_to="studies/pdf/%Y/", blank=True)
+    # Served only by studies.views.study_pdf, under an unguessable name (studies.pdf).
+    pdf = models.FileField("PDF", upload_to=pdf_upload_path, blank=True, max_length=255)
     tags = TaggableManager(through=TaggedStudy, blank=True)
     # The field values the last import brought, so a re-import can tell a
     # change at the source from an edit made on the site (see studies.importing).
@@ -123,8 +126,18 @@ class Study(MonthYearMixin, Publishable):
     def __str__(self):
         return self.title
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        study = super().from_db(db, field_names, values)
+        if "pdf" in field_names:
+            remember_stored_pdf(study)
+        return study
+
     def get_absolute_url(self):
         return reverse("studies:detail", kwargs={"slug": self.slug})
+
+    def get_pdf_url(self):
+        return reverse("studies:pdf", kwargs={"slug": self.slug}) if self.pdf else ""
 
     @property
     def citation_title(self):

@@ -1,3 +1,4 @@
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 
@@ -11,6 +12,7 @@ from .cite import citation_response
 from .filters import StudyFilter
 from .metadata import study_metadata
 from .models import Study
+from .pdf import pdf_response
 
 # Categories offered as checkboxes on /studies/ besides those applied.
 FILTER_TAG_CHOICES = 20
@@ -21,6 +23,8 @@ LISTING_EXPORT_LIMIT = 1000
 
 def study_list(request):
     study_filter = StudyFilter(request.GET, queryset=Study.objects.published())
+    if study_filter.too_many_tags:
+        return render(request, "400.html", {"exception": study_filter.form.errors["tag"][0]}, status=400)
     page = paginate(request, study_filter.qs)
     applied = study_filter.applied()
     applied_tags = study_filter.form.cleaned_data.get("tag") or []
@@ -62,6 +66,18 @@ def detail_context(request, study):
 def study_detail(request, slug):
     study = get_object_or_404(Study.objects.published().for_detail(), slug=slug)
     return render(request, "studies/detail.html", detail_context(request, study))
+
+
+def study_pdf(request, slug):
+    """The study's PDF: a published study's for everyone, any study's for
+    staff who may view studies; 404 otherwise (a draft's PDF does not exist
+    for visitors, whatever they guess)."""
+    staff = request.user.is_active and request.user.is_staff and request.user.has_perm("studies.view_study")
+    studies = Study.objects.all() if staff else Study.objects.published()
+    study = get_object_or_404(studies.only("pk", "slug", "pdf", "status", "publish_at", "expire_at"), slug=slug)
+    if not study.pdf:
+        raise Http404("No PDF.")
+    return pdf_response(study, shared=study.is_published)
 
 
 @never_cache

@@ -49,3 +49,14 @@ class Tag(TagBase):
 
     def get_absolute_url(self):
         return reverse("tags:detail", kwargs={"slugs": self.slug})
+
+    def save(self, *args, **kwargs):
+        # entry_count belongs to catalog.indexing (bulk updates); saving a
+        # tag read before entries changed must not write its stale count back.
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "entry_count"
+            ]
+        return super().save(*args, **kwargs)

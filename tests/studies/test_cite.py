@@ -197,7 +197,8 @@ def test_citation_pdf_url(client, db, tmp_path, settings):
     study.pdf.save("paper.pdf", ContentFile(b"%PDF-1.4"), save=True)
     head = head_of(client, "/studies/with-pdf/")
     (pdf,) = head.find_all("meta", attrs={"name": "citation_pdf_url"})
-    assert pdf["content"].startswith("http://testserver/media/studies/pdf/") and pdf["content"].endswith(".pdf")
+    # The PDF's own address, which checks the study is published (studies.pdf).
+    assert pdf["content"] == "http://testserver/studies/with-pdf/pdf/"
 
 
 def test_meta_tags_and_json_ld_are_escaped(client, db):

@@ -351,6 +351,16 @@ def _check_length(fields, name, label):
         raise RecordError(f"{label} is {len(fields[name])} characters long; at most {limit} fit.")
 
 
+def _has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 def clean_record(record):
     """A SourceRecord's data as Study field values; RecordError says what's wrong."""
     if record.size > MAX_RECORD_CHARS:
@@ -358,6 +368,11 @@ def clean_record(record):
             f"the record is {record.size / 1024:.0f} kB long; a record may be at most {MAX_RECORD_CHARS // 1024} kB."
         )
     data = record.data
+    for name, value in data.items():
+        # No database text column takes a NUL; say so here, while the
+        # record and its line are known (a 500 at the write otherwise).
+        if _has_nul(value):
+            raise RecordError(f"its {name} contains a NUL character (\\0); remove it from the file.")
     title = one_line(data.get("title")).rstrip()
     if not title:
         raise RecordError("it has no title.")
