@@ -52,9 +52,11 @@ def hostile_number(rng):
 def hostile_text(rng):
     """A value a careless parser chokes on."""
     choices = [
-        lambda: "".join(chr(rng.randint(0x20, 0x10FFFF)) for _ in range(rng.randint(1, 12))).encode(
-            "utf-8", "surrogatepass"
-        ).decode("utf-8", "replace"),
+        lambda: (
+            "".join(chr(rng.randint(0x20, 0x10FFFF)) for _ in range(rng.randint(1, 12)))
+            .encode("utf-8", "surrogatepass")
+            .decode("utf-8", "replace")
+        ),
         lambda: "a\x00b",
         lambda: hostile_number(rng),
         lambda: "x" * rng.choice([255, 256, 1000, 5000]),
