@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export DJANGO_SETTINGS_MODULE := k2site.settings
 
-.PHONY: install run test test-postgres lint migrations-check bench clean
+.PHONY: install run serve test test-postgres lint migrations-check bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +14,18 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
-# Development server on SQLite with the demo content, debug on.
+PORT ?= 8000
+
+# Development server on SQLite with the demo content, debug on (make run PORT=8080).
 run: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
-	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Production: gunicorn on the configured database and cache (the environment
+# of deploy/k2site.env.example; settings in k2site/gunicorn.conf.py).
+serve:
+	exec $(VENV)/bin/gunicorn --config k2site/gunicorn.conf.py k2site.wsgi
 
 # The whole suite: SQLite unless DATABASE_URL points at PostgreSQL.
 test: install

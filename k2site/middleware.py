@@ -176,3 +176,11 @@ class RejectNulMiddleware:
                 status=400,
             )
         return self.get_response(request)
+
+
+def client_ip(request):
+    """The visitor's address, for login throttling (django-axes): behind the
+    TLS proxy the X-Real-IP header it sets, else the connection's address."""
+    if settings.BEHIND_PROXY and request.META.get("HTTP_X_REAL_IP"):
+        return request.META["HTTP_X_REAL_IP"]
+    return request.META.get("REMOTE_ADDR")

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "simple_history",
+    # Admin login throttling (see "Security" below).
+    "axes",
     # The apps, lowest layer first (README, "Tour"); k2site itself is the
     # project package only. common/ holds no models and is not an app.
     "catalog",
@@ -58,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "k2site.middleware.RejectNulMiddleware",
     # ETag on every page and feed; a matching If-None-Match gets a 304.
@@ -73,6 +77,8 @@ MIDDLEWARE = [
     # round trip, like the scheduled check below costs on a miss).
     "k2site.middleware.PageCacheMiddleware",
     "k2site.middleware.ScheduledVisibilityMiddleware",
+    # Last, as django-axes asks: counts failed admin logins, locks out.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "k2site.urls"
@@ -167,6 +173,14 @@ TAGGIT_CASE_INSENSITIVE = True
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "k2site@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("EMAIL_USE_TLS", False)
+# A mail server that hangs must not hold a request (notifications are sent
+# after the change commits, and a failure is only logged).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 # Prefix for links in emails (workflow notifications), e.g. https://k2.example.org
 SITE_URL = os.environ.get("SITE_URL", "")
 
@@ -186,10 +200,81 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
+# --- Security (README: "Running in production") -------------------------------
+# The headers that give the Mozilla Observatory's A+: HSTS (with HTTPS), a
+# Content-Security-Policy without unsafe-inline/eval, X-Frame-Options and
+# frame-ancestors, nosniff, Referrer-Policy, Permissions-Policy, secure cookies.
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# DJANGO_HTTPS=1 when the site is reached over HTTPS (always, in production):
+# redirect plain HTTP, secure cookies, and HSTS for DJANGO_HSTS_SECONDS
+# (default six months; include subdomains and preload unless turned off).
+HTTPS = env_flag("DJANGO_HTTPS", False)
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(180 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_flag("DJANGO_HSTS_PRELOAD", True)
+# Behind a TLS-terminating proxy (nginx) that sets X-Forwarded-Proto: trust it
+# only then, and only when the proxy overwrites the header from clients.
+BEHIND_PROXY = env_flag("DJANGO_BEHIND_TLS_PROXY", False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# django-csp: everything from this site only; images also from https (articles
+# may show figures from journals). The admin needs nothing more: Django's
+# admin has no inline script or style. A PDF download carries its own
+# sandboxing policy (studies.pdf), which the middleware leaves alone.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# django-permissions-policy: no page uses these browser features.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+        "browsing-topics",
+    )
+}
+
+# django-axes: five failed admin logins from one address for one username
+# lock that pair out for an hour (the lockout page says so). A superuser
+# unlocks in the admin (Axes → Access attempts: delete the row) or with
+# `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 1  # hours
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_RESET_ON_SUCCESS = True
+# The client's address: behind the proxy, the X-Real-IP it sets (and
+# overwrites, so clients cannot choose their address), else REMOTE_ADDR.
+AXES_CLIENT_IP_CALLABLE = "k2site.middleware.client_ip"
 
 # --- Read replicas (k2site/db_router.py) --------------------------------------
 # DATABASE_REPLICA_URLS: comma-separated URLs of streaming replicas of
