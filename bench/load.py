@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import PYTHON, ROOT, flush_redis, free_port, machine, recreate_database, run, wait_until_up  # noqa: E402
+from bench.run import PYTHON, ROOT, flush_redis, free_port, machine, recreate_database, run, wait_until_up
 
 SERVER = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/14"
@@ -43,16 +43,22 @@ def pages(env):
 
 def wrk_mix(base, paths, seconds, connections):
     """wrk cycling through ``paths``; (requests/s, latency p50 and p99 in ms, errors)."""
-    lua = "paths = {" + ",".join(json.dumps(path) for path in paths) + "}\n" + (
-        "counter = 0\n"
-        "request = function()\n"
-        "  counter = counter + 1\n"
-        "  return wrk.format('GET', paths[(counter % #paths) + 1])\n"
-        "end\n"
+    lua = (
+        "paths = {"
+        + ",".join(json.dumps(path) for path in paths)
+        + "}\n"
+        + (
+            "counter = 0\n"
+            "request = function()\n"
+            "  counter = counter + 1\n"
+            "  return wrk.format('GET', paths[(counter % #paths) + 1])\n"
+            "end\n"
+        )
     )
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
         file.write(lua)
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", file.name, base]
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency"]
+    command += ["-s", file.name, base]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     os.unlink(file.name)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
