@@ -1,8 +1,8 @@
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
+from catalog.blocks import render_body
 from catalog.models import Entry, EntryKind
-from common.markdown import render_markdown
 from common.pagination import paginate
 from editorial.preview import render_preview, require_staff
 
@@ -18,12 +18,13 @@ def article_list(request):
 
 def detail_context(request, article):
     """What the article page shows; the staff preview renders the same."""
-    body_html, toc = render_markdown(article.body, with_toc=True)
+    # The body with its listing blocks; the table of contents from its ## headings.
+    body = render_body(article.body, exclude=article)
     tags = list(article.tags.all())
     return {
         "article": article,
-        "body_html": body_html,
-        "toc": toc,
+        "body": body,
+        "toc": body.toc,
         "tags": tags,
         "related": list(Entry.objects.related_to(article, tags)),
         "metadata": article_metadata(request, article, tags),

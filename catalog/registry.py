@@ -10,13 +10,22 @@ model) and the fields the listing index copies (catalog.indexing.entry_fields).
 """
 
 _models = {}  # kind → model
+_type_labels = {}  # a type's value ("rct") → the label listings show ("RCT")
 
 
-def register(model, *, kind):
+def register(model, *, kind, type_labels=None):
+    """``type_labels``: {type value: the label its listing rows carry}, for a
+    kind that has types (studies)."""
     from . import signals
 
     _models[str(kind)] = model
+    _type_labels.update(type_labels or {})
     signals.connect(model)
+
+
+def type_labels():
+    """{type value: listing label} of every registered kind."""
+    return dict(_type_labels)
 
 
 def models():

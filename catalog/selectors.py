@@ -59,19 +59,27 @@ def tag_listing(tags):
     return postings, None
 
 
-def estimated_intersection(tags):
-    """How many published entries carry all of three or more ``tags``, from
-    the precomputed tag and pair counts (one query): the rarest tag's count
-    times the share of its entries carrying each other tag, as if those were
-    independent, and never more than the smallest pair count. Counting them
-    instead, even capped at 1,000, costs ten times the page itself at a
-    million entries (bench/RESULTS.md)."""
-    pair_counts = {
+def pair_counts_among(tags):
+    """{(tag id, other id): published entries carrying both}, for every pair
+    of ``tags`` (one query)."""
+    return {
         (tag_id, other_id): count
         for tag_id, other_id, count in TagPair.objects.filter(tag__in=tags, other__in=tags).values_list(
             "tag_id", "other_id", "entry_count"
         )
     }
+
+
+def estimated_intersection(tags, pair_counts=None):
+    """How many published entries carry all of three or more ``tags``, from
+    the precomputed tag and pair counts (one query, none when ``pair_counts``
+    from ``pair_counts_among`` are given): the rarest tag's count times the
+    share of its entries carrying each other tag, as if those were
+    independent, and never more than the smallest pair count. Counting them
+    instead, even capped at 1,000, costs ten times the page itself at a
+    million entries (bench/RESULTS.md)."""
+    if pair_counts is None:
+        pair_counts = pair_counts_among(tags)
     rarest, *others = sorted(tags, key=lambda tag: (tag.entry_count, tag.pk))
     estimate = float(rarest.entry_count)
     for tag in others:

@@ -10,11 +10,12 @@ Each kind's preview view lives with its public view (``studies.views``,
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from catalog.blocks import render_body
 from common.admin_urls import admin_url
-from common.markdown import render_markdown
 
 MARKDOWN_PREVIEW_MAX_CHARS = 500_000
 
@@ -51,4 +52,7 @@ def markdown_preview(request):
     text = request.POST.get("text", "")
     if len(text) > MARKDOWN_PREVIEW_MAX_CHARS:
         return HttpResponse("Too long to preview.", status=413, content_type="text/plain")
-    return private(HttpResponse(render_markdown(text), content_type="text/html; charset=utf-8"))
+    # With its listing blocks, and their notes for staff (unknown categories…).
+    body = render_body(text)
+    html = render_to_string("includes/markdown_body.html", {"body": body, "preview_of": True}, request=request)
+    return private(HttpResponse(html, content_type="text/html; charset=utf-8"))

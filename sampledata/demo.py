@@ -84,6 +84,32 @@ def parse_listings(text):
     return listings
 
 
+PICKS_HEADING = "A few related Vitamin K2 articles of interest"
+
+
+def parse_picks(text):
+    """The hand-picked list at the end of the seed study page: [SeedEntry…]."""
+    picks, inside = [], False
+    for line in text.splitlines():
+        if line.strip() == PICKS_HEADING:
+            inside = True
+        elif inside and line.startswith("- "):
+            picks.append(parse_line(line))
+        elif inside and line.strip():
+            break
+    return picks
+
+
+def list_block(tag_slugs, **options):
+    """The Markdown of a listing block (catalog.blocks) for an intersection."""
+    words = ["+".join(tag_slugs), *(f"{name}={value}" for name, value in options.items())]
+    return f"[[list {' '.join(words)}]]"
+
+
+def picks_block(heading, addresses):
+    return "\n".join([f"[[picks {heading}]]", *addresses, "[[/picks]]"])
+
+
 @dataclass
 class StudySeed:
     paper_title: str

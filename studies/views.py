@@ -2,9 +2,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 
+from catalog.blocks import render_body
 from catalog.models import Entry, EntryKind, EntryTag, Tag
 from catalog.selectors import resolve_tags
-from common.markdown import render_markdown
 from common.pagination import paginate
 from editorial.preview import render_preview, require_staff
 
@@ -56,7 +56,8 @@ def detail_context(request, study):
     return {
         "study": study,
         "tags": tags,
-        "summary_html": render_markdown(study.summary),
+        # The editor's highlights, with any listing blocks placed in them.
+        "summary": render_body(study.summary, exclude=study),
         "related": list(Entry.objects.related_to(study, tags)),
         "metadata": study_metadata(request, study, tags),
         "canonical_path": study.get_absolute_url(),

@@ -26,6 +26,8 @@ PAGES = [
     "/articles/vitamin-k2-and-circulatory-system/",
     "/studies/",
     "/studies/bone-loss-results-in-blood-vessel-plaque-if-low-vitamin-k2-less-bone-loss-if-hig/",
+    "/articles/calcium-and-vitamin-k2-many-studies/",
+    "/studies/vitamin-k-and-bone/",
     "/tags/no-such-tag/",
 ]
 MISSING_PAGE = "/tags/no-such-tag/"

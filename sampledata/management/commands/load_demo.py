@@ -57,8 +57,11 @@ class Command(BaseCommand):
 
         studies = {}
         for item in entries.values():
+            # Each seed line's page carries what the wiki shows around it: the
+            # listing of the categories it was filed under (catalog.blocks).
+            intersection = demo.list_block([tags[name].slug for name in item.tags[:2]], limit=10)
             if item.title == MANDATORI_LINE:
-                obj, is_new = self.mandatori_study(item)
+                obj, is_new = self.mandatori_study(item, tags, entries)
             elif item.is_study:
                 obj, is_new = self.create(
                     Study,
@@ -66,9 +69,18 @@ class Command(BaseCommand):
                     year=item.year,
                     month=item.month,
                     study_type=item.study_type,
+                    summary=f"Filed on VitaminDWiki under {' and '.join(item.tags)}.\n\n{intersection}",
                 )
             else:
-                obj, is_new = self.create(Article, item.title, first_published_at=None)
+                # The wiki's undated pages are hubs: "Calcium and Vitamin K2 -
+                # many studies" is the listing of those two categories.
+                obj, is_new = self.create(
+                    Article,
+                    item.title,
+                    first_published_at=None,
+                    lead=f"Everything on this site filed under both {' and '.join(item.tags)}.",
+                    body=demo.list_block([tags[name].slug for name in item.tags[:2]], limit=200),
+                )
             if isinstance(obj, Study):
                 studies[item.title] = obj
             if is_new:
@@ -85,9 +97,13 @@ class Command(BaseCommand):
             tag = Tag.objects.create(name=name, slug=slugify(name), description=TAG_DESCRIPTIONS[name])
         return tag
 
+    @staticmethod
+    def slug(title):
+        return slugify(title)[:80].strip("-")
+
     def create(self, model, title, **fields):
         """Create a published entry unless one with its slug exists (never changes an existing one)."""
-        slug = slugify(title)[:80].strip("-")
+        slug = self.slug(title)
         existing = model.objects.filter(slug=slug).first()
         if existing is not None:
             return existing, False
@@ -96,8 +112,22 @@ class Command(BaseCommand):
         )
         return obj, True
 
-    def mandatori_study(self, item):
-        seed = demo.parse_study_page(demo.STUDY_SEED.read_text())
+    def mandatori_study(self, item, tags, entries):
+        """The seed study page itself: its citation, abstract and PDF, and the
+        blocks it carries on the wiki: three intersections and a hand-picked list."""
+        text = demo.STUDY_SEED.read_text()
+        seed = demo.parse_study_page(text)
+        blocks = [
+            demo.list_block([tags["Vitamin K2"].slug, tags[other].slug])
+            for other in ("Bone", "Calcium", "Cardiovascular")
+        ]
+        picks = [entries[pick.title] for pick in demo.parse_picks(text) if pick.title in entries]
+        blocks.append(
+            demo.picks_block(
+                demo.PICKS_HEADING,
+                [f"/{'studies' if pick.is_study else 'articles'}/{self.slug(pick.title)}/" for pick in picks],
+            )
+        )
         citation = re.match(
             r"(?P<journal>.+?) (?P<year>\d{4}), (?P<volume>\d+)\((?P<issue>\d+)\), (?P<pages>\d+); https://doi.org/(?P<doi>\S+)",
             seed.citation,
@@ -122,7 +152,8 @@ class Command(BaseCommand):
                 "\u201cbone-vascular crosstalk\u201d.\n"
                 "- Too little vitamin K2 is linked to the \u201ccalcium paradox\u201d: too little calcium in bone, "
                 "too much in the vessel wall.\n"
-                "- The review proposes vitamin K2 as a dietary supplement against both, and asks for more studies."
+                "- The review proposes vitamin K2 as a dietary supplement against both, and asks for more studies.\n\n"
+                + "\n\n".join(blocks)
             ),
             study_type="review",
         )
