@@ -33,6 +33,8 @@ from .revisions import revision_changes, schedule_note, short_time, stale_messag
 # Fields only moderators may change once an entry is published or archived:
 # its tags and its schedule decide what visitors see.
 MODERATED_FIELDS_WHEN_LIVE = ("tags", "publish_at", "expire_at", "first_published_at")
+# Tags a change-list row names before "+N more".
+LIST_TAGS_SHOWN = 3
 # Text fields edited as Markdown: they get the live preview button.
 MARKDOWN_FIELDS = ("body", "summary", "description")
 
@@ -419,8 +421,11 @@ class EntryAdmin(RefuseForbiddenActionsMixin, SimpleHistoryAdmin):
 
     @admin.display(description="tags")
     def tag_names(self, obj):
-        # Reads the prefetch; tags.names() would query per row.
-        return ", ".join(sorted(tag.name for tag in obj.tags.all()))
+        # Reads the prefetch; tags.names() would query per row. Three at most:
+        # the column must not push the list wider than the screen.
+        names = sorted(tag.name for tag in obj.tags.all())
+        shown = ", ".join(names[:LIST_TAGS_SHOWN])
+        return f"{shown} (+{len(names) - LIST_TAGS_SHOWN} more)" if len(names) > LIST_TAGS_SHOWN else shown
 
     @admin.display(description="preview")
     def preview_link(self, obj):
