@@ -63,6 +63,8 @@ def notify(steps):
     authors = None
     messages = []
     for entry, step in steps:
+        if step.action == WorkflowAction.WITHDRAW:
+            continue  # taking one's own submission back tells nobody
         actor_email = step.actor.email if step.actor else ""
         if step.action == WorkflowAction.SUBMIT:
             if moderators is None:
@@ -100,3 +102,27 @@ def _send(messages):
         send_mass_mail(messages, connection=get_connection())
     except Exception:
         logger.exception("Could not send workflow notifications")
+
+
+def notify_revision(revision, outcome):
+    """Email about a change to a published entry (editorial.revisions):
+    moderators when it is proposed, its author when it is approved or rejected."""
+    model = revision.content_type.model_class()
+    link = absolute(admin_url(model, "revision", revision.object_id))
+    author = revision.author
+    if outcome == "proposed":
+        to = sorted(set(moderator_emails()) - {author.email if author else ""})
+        subject = f"Changes to review: {revision.title}"
+        body = f"{author or 'An import'} changed the published “{revision.title}”. Visitors see the live version "
+        body += "until a moderator approves the change.\n\n"
+    else:
+        to = [author.email] if author and author.email and author.is_active else []
+        verb = "approved: they are live now" if outcome == "approved" else "not accepted"
+        subject = f"Changes {outcome}: {revision.title}"
+        body = f"{revision.decided_by or 'A moderator'} reviewed your changes to “{revision.title}”: {verb}.\n\n"
+        if revision.reason:
+            body += f"{'Reason' if outcome == 'rejected' else 'Comment'}:\n{revision.reason}\n\n"
+    body += f"Open it: {link}\n"
+    if to:
+        messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, to)]
+        transaction.on_commit(lambda: _send(messages))

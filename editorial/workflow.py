@@ -3,7 +3,7 @@ between states, checks who may, records it and tells the people concerned.
 
     draft ──submit──▶ in review ──approve──▶ published ──archive──▶ archived
       ▲                  │                      │                      │
-      └──── reject ──────┘                      │                      │
+      └─ reject/withdraw ┘                      │                      │
       └────────────── unpublish ────────────────┴──────────────────────┘
 
 Moderators may also publish or archive from any state. Every path that
@@ -57,13 +57,15 @@ RULES = {
     WorkflowAction.SUBMIT: Rule(frozenset({Status.DRAFT}), Status.IN_REVIEW, SUBMIT_PERMISSION),
     WorkflowAction.APPROVE: Rule(frozenset({Status.IN_REVIEW}), Status.PUBLISHED, MODERATE_PERMISSION),
     WorkflowAction.REJECT: Rule(frozenset({Status.IN_REVIEW}), Status.DRAFT, MODERATE_PERMISSION),
-    WorkflowAction.PUBLISH: Rule(
-        frozenset({Status.DRAFT, Status.IN_REVIEW, Status.ARCHIVED}), Status.PUBLISHED, MODERATE_PERMISSION
-    ),
+    # Not from review: there "Approve and publish" is the one button for it.
+    WorkflowAction.PUBLISH: Rule(frozenset({Status.DRAFT, Status.ARCHIVED}), Status.PUBLISHED, MODERATE_PERMISSION),
     WorkflowAction.UNPUBLISH: Rule(frozenset({Status.PUBLISHED, Status.ARCHIVED}), Status.DRAFT, MODERATE_PERMISSION),
     WorkflowAction.ARCHIVE: Rule(
         frozenset({Status.DRAFT, Status.IN_REVIEW, Status.PUBLISHED}), Status.ARCHIVED, MODERATE_PERMISSION
     ),
+    # An editor takes a submission back to keep working on it (after reject:
+    # from review to draft, a moderator's form means a rejection).
+    WorkflowAction.WITHDRAW: Rule(frozenset({Status.IN_REVIEW}), Status.DRAFT, SUBMIT_PERMISSION),
 }
 
 
@@ -84,11 +86,12 @@ def available_actions(user, status):
     return [action for action, rule in RULES.items() if status in rule.sources and may(user, action)]
 
 
-def action_between(from_status, to_status):
-    """The action a change of status amounts to (approve rather than publish
-    from review, since the author is waiting for it), or None."""
+def action_between(from_status, to_status, user=None):
+    """The action a change of status amounts to, or None: the first in RULES
+    (approve rather than publish from review; reject rather than withdraw)
+    that ``user``, when given, may take."""
     for action, rule in RULES.items():
-        if from_status in rule.sources and rule.target == to_status:
+        if from_status in rule.sources and rule.target == to_status and (user is None or may(user, action)):
             return action
     return None
 
@@ -274,14 +277,17 @@ def change_reason(action, comment):
     return f"{reason}: {comment.strip()}"[:100] if comment.strip() else reason
 
 
-def save_with_status(entry, *, user, from_status, comment="", expected_version=None, save):
+def save_with_status(entry, *, user, from_status, comment="", expected_version=None, save, reason=""):
     """Save an edited ``entry`` whose form may also change its status (the
     admin change form): check the step as ``transition`` does, claim the
     version (optimistic lock; None for a new entry), save through ``save()``,
-    and log the step. The caller runs it in a transaction."""
+    and log the step. ``reason``: the revision's change reason when the save
+    is no workflow step (a restore). The caller runs it in a transaction."""
     action = None
+    if reason:
+        entry._change_reason = reason[:100]
     if entry.status != from_status:
-        action = action_between(from_status, entry.status)
+        action = action_between(from_status, entry.status, user) or action_between(from_status, entry.status)
         if action is None:
             raise PermissionDenied("That change of status is not possible.")
         try:

@@ -13,6 +13,7 @@ from .publishing import Status
 
 class WorkflowAction(models.TextChoices):
     SUBMIT = "submit", "Submit for review"
+    WITHDRAW = "withdraw", "Withdraw from review"
     APPROVE = "approve", "Approve and publish"
     REJECT = "reject", "Reject"
     PUBLISH = "publish", "Publish"

@@ -26,13 +26,23 @@ from simple_history.admin import SimpleHistoryAdmin
 from catalog.indexing import deferred_sync
 from catalog.models import Status, Tag, WorkflowAction
 from common.admin_urls import admin_url
-from editorial import tag_operations, workflow
+from editorial import revisions, tag_operations, workflow
+from editorial.models import PendingRevision
 
-from .revisions import revision_changes, schedule_note, short_time, stale_message, transitions_of
+from .revisions import (
+    pending_changes,
+    revision_changes,
+    schedule_note,
+    short_time,
+    stale_message,
+    transitions_of,
+)
 
 # Fields only moderators may change once an entry is published or archived:
 # its tags and its schedule decide what visitors see.
-MODERATED_FIELDS_WHEN_LIVE = ("tags", "publish_at", "expire_at", "first_published_at")
+# (Other changes an editor makes to a published entry wait for a moderator:
+# editorial.revisions.)
+MODERATED_FIELDS_WHEN_LIVE = ("publish_at", "expire_at", "first_published_at")
 # Tags a change-list row names before "+N more".
 LIST_TAGS_SHOWN = 3
 # Text fields edited as Markdown: they get the live preview button.
@@ -80,7 +90,11 @@ class EntryAdminForm(forms.ModelForm):
             self._check_version(cleaned.get("edited_version"))
         status = cleaned.get("status")
         if status and status != self.stored_status:
-            action = workflow.action_between(self.stored_status, status)
+            user = self.request.user if self.request else None
+            # The step this user may take, else the one they may not (so the message says why).
+            action = workflow.action_between(self.stored_status, status, user) or workflow.action_between(
+                self.stored_status, status
+            )
             if action is None:
                 self.add_error("status", "That change of status is not possible.")
             else:
@@ -229,6 +243,18 @@ class EntryAdmin(RefuseForbiddenActionsMixin, SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         # The workflow checks the step again here, not only in the form: the
         # form is one way in.
+        if change and revisions.needs_review(request.user, form.stored_status):
+            # The live entry stays as it is; the change waits for a moderator.
+            changes, relations = revisions.changes_from_form(obj, form)
+            request.k2_revision = revisions.propose(
+                obj,
+                user=request.user,
+                changes=changes,
+                relations=relations,
+                base_version=form.cleaned_data.get("edited_version"),
+            )
+            return
+        restoring = getattr(request, "k2_restoring", None)
         workflow.save_with_status(
             obj,
             user=request.user,
@@ -236,7 +262,18 @@ class EntryAdmin(RefuseForbiddenActionsMixin, SimpleHistoryAdmin):
             comment=form.cleaned_data.get("workflow_comment", ""),
             expected_version=form.cleaned_data.get("edited_version"),
             save=lambda: super(EntryAdmin, self).save_model(request, obj, form, change),
+            reason=f"Restored from revision {restoring}" if restoring else "",
         )
+
+    def save_related(self, request, form, formsets, change):
+        if hasattr(request, "k2_revision"):
+            return  # tags and relations are part of the pending revision
+        super().save_related(request, form, formsets, change)
+
+    def log_change(self, request, obj, message):
+        if hasattr(request, "k2_revision"):
+            message = "Proposed changes for review." if request.k2_revision else "No change."
+        return super().log_change(request, obj, message)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -255,7 +292,9 @@ class EntryAdmin(RefuseForbiddenActionsMixin, SimpleHistoryAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        """Revert to a revision: the same locking and workflow checks as a save."""
+        """Revert to a revision: the same locking and workflow checks as a save,
+        and "Restored from revision N" as the new revision's reason."""
+        request.k2_restoring = version_id
         try:
             with transaction.atomic(), deferred_sync():
                 return super().history_form_view(request, object_id, version_id, extra_context)
@@ -269,6 +308,16 @@ class EntryAdmin(RefuseForbiddenActionsMixin, SimpleHistoryAdmin):
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
+        if hasattr(request, "k2_revision"):
+            if request.k2_revision is None:
+                self.message_user(request, "Nothing changed.", messages.INFO)
+            else:
+                self.message_user(
+                    request,
+                    "Saved for review: visitors see the published version until a moderator approves your changes.",
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(admin_url(obj))
         if "_preview" in request.POST:
             return HttpResponseRedirect(self.preview_url(obj))
         return super().response_change(request, obj)
@@ -297,6 +346,9 @@ class EntryAdmin(RefuseForbiddenActionsMixin, SimpleHistoryAdmin):
                 stored_version=obj.version,
                 stored_status=obj.get_status_display(),
                 schedule_note=schedule_note(obj),
+                pending_revision=PendingRevision.objects.pending().of(obj).select_related("author").first(),
+                revision_url=admin_url(obj, "revision"),
+                needs_review=revisions.needs_review(request.user, obj.status),
             )
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -312,6 +364,11 @@ class EntryAdmin(RefuseForbiddenActionsMixin, SimpleHistoryAdmin):
                 "<path:object_id>/history/compare/",
                 self.admin_site.admin_view(self.compare_view),
                 name=f"{prefix}_compare",
+            ),
+            path(
+                "<path:object_id>/revision/",
+                self.admin_site.admin_view(self.revision_view),
+                name=f"{prefix}_revision",
             ),
             *super().get_urls(),
         ]
@@ -352,6 +409,52 @@ class EntryAdmin(RefuseForbiddenActionsMixin, SimpleHistoryAdmin):
         if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
             return HttpResponseRedirect(next_url)
         return HttpResponseRedirect(admin_url(obj))
+
+    def revision_view(self, request, object_id):
+        """The pending change to a published entry, as a diff against the live
+        version; POST ``decision`` approve / reject (with ``reason``) / withdraw."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or not self.has_view_or_change_permission(request, obj):
+            raise Http404
+        revision = PendingRevision.objects.pending().of(obj).select_related("author").first()
+        if request.method == "POST":
+            if revision is None:
+                messages.error(request, "No change is waiting for this entry any more.")
+                return HttpResponseRedirect(admin_url(obj))
+            decision = request.POST.get("decision", "")
+            try:
+                if decision == "approve":
+                    revisions.approve(revision, user=request.user, comment=request.POST.get("reason", ""))
+                    messages.success(request, "Approved: the changes are live.")
+                elif decision == "reject":
+                    revisions.reject(revision, user=request.user, reason=request.POST.get("reason", ""))
+                    messages.success(request, "Rejected: the author has been told why.")
+                elif decision == "withdraw":
+                    revisions.withdraw(revision, user=request.user)
+                    messages.success(request, "Withdrawn.")
+                else:
+                    messages.error(request, "Unknown decision.")
+            except workflow.TransitionError as error:
+                messages.error(request, str(error))
+                return HttpResponseRedirect(admin_url(obj, "revision"))
+            return HttpResponseRedirect(admin_url(obj))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Changes waiting for review: {obj}",
+            "opts": self.model._meta,
+            "object": obj,
+            "revision": revision,
+            "changes": pending_changes(self.model, obj, revision) if revision else [],
+            "changed_since": revision is not None and revision.base_version != obj.version,
+            "may_moderate": workflow.may_moderate(request.user),
+            "may_withdraw": revision is not None
+            and (workflow.may_moderate(request.user) or revision.author_id == request.user.pk),
+            "change_url": admin_url(obj),
+            "decided": PendingRevision.objects.of(obj)
+            .exclude(status="pending")
+            .select_related("author", "decided_by")[:20],
+        }
+        return render(request, "admin/k2site/pending_revision.html", context)
 
     def compare_view(self, request, object_id):
         """A diff between two revisions (``old`` and ``new`` history ids;

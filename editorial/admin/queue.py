@@ -2,13 +2,15 @@
 
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
 
 from catalog import registry
 from catalog.models import ReviewQueueEntry, Status, Transition, WorkflowAction
 from common.admin_urls import admin_url
+from editorial.models import PendingRevision
 
 
 @admin.register(ReviewQueueEntry)
@@ -16,7 +18,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     """What waits for a moderator, oldest submission first, articles and
     studies together (read from the listing index)."""
 
-    list_display = ["entry_title", "kind_column", "submitted_at", "submitted_by", "preview"]
+    list_display = ["entry_title", "kind_column", "waiting_for", "submitted_at", "submitted_by", "preview"]
     list_display_links = None
     list_filter = ["kind"]
     search_fields = ["title"]
@@ -24,28 +26,36 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        # The submission of each entry: the source's content type and id,
-        # whichever kind the row is (the other kind's id is null).
-        submitted = Q()
+        # An entry's rows in the log and in the revisions: the source's content
+        # type and id, whichever kind the row is (the other kind's id is null).
+        of_entry = Q()
         for model in registry.models():
-            submitted |= Q(
+            of_entry |= Q(
                 content_type=ContentType.objects.get_for_model(model),
                 object_id=OuterRef(f"{registry.kind_of(model)}_id"),
             )
-        submissions = Transition.objects.filter(submitted, action=WorkflowAction.SUBMIT).order_by("-created_at", "-id")
+        submissions = Transition.objects.filter(of_entry, action=WorkflowAction.SUBMIT).order_by("-created_at", "-id")
+        changes = PendingRevision.objects.pending().filter(of_entry)
         return (
             super()
             .get_queryset(request)
-            .filter(status=Status.IN_REVIEW)
+            .annotate(pending_change=Exists(changes))
+            .filter(Q(status=Status.IN_REVIEW) | Q(pending_change=True))
             .annotate(
-                submitted_at=Subquery(submissions.values("created_at")[:1]),
-                submitted_by=Subquery(submissions.values("actor__username")[:1]),
+                submitted_at=Coalesce(
+                    Subquery(changes.values("created_at")[:1]), Subquery(submissions.values("created_at")[:1])
+                ),
+                submitted_by=Coalesce(
+                    Subquery(changes.values("author__username")[:1]),
+                    Subquery(submissions.values("actor__username")[:1]),
+                ),
             )
-            .order_by(F("submitted_at").asc(nulls_first=True), "id")
         )
 
     def get_ordering(self, request):
-        return []
+        # The change list would otherwise order by the listing index's own
+        # ordering (newest paper first), not by when it was submitted.
+        return [F("submitted_at").asc(nulls_first=True), "id"]
 
     def has_add_permission(self, request):
         return False
@@ -69,6 +79,13 @@ class ReviewQueueAdmin(admin.ModelAdmin):
     @admin.display(description="kind")
     def kind_column(self, entry):
         return entry.kind_label
+
+    @admin.display(description="waiting for")
+    def waiting_for(self, entry):
+        if entry.pending_change:
+            model, pk = self._source(entry)
+            return format_html('<a href="{}">Review of changes</a>', admin_url(model, "revision", pk))
+        return "Publication"
 
     @admin.display(description="submitted", ordering="submitted_at")
     def submitted_at(self, entry):

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from catalog.models import Status, Transition
 from common.admin_urls import admin_url
+from editorial.revisions import to_json
 
 
 def stale_message(model, pk, edited_version, current_version):
@@ -64,10 +65,34 @@ def revision_changes(model, old, new):
     """[(label, old text, new text, diff lines or None)] for the fields that
     differ between two historical records; long texts get a line diff."""
     delta = new.diff_against(old, foreign_keys_are_objs=False)
+    return change_rows(model, [(change.field, change.old, change.new) for change in delta.changes])
+
+
+def pending_changes(model, entry, revision):
+    """The same rows for a pending revision against the live ``entry``,
+    tags and relations included (as names)."""
+    changed = []
+    for name, value in revision.changes.items():
+        field = model._meta.get_field(name)
+        live = field.value_from_object(entry)
+        if to_json(field, live) != value:
+            changed.append((name, to_json(field, live), value))
+    rows = change_rows(model, changed)
+    for name, ids in revision.relations.items():
+        related = model._meta.get_field(name).related_model
+        live = sorted(str(item) for item in getattr(entry, name).all())
+        proposed = sorted(str(item) for item in related._default_manager.filter(pk__in=ids))
+        if live != proposed:
+            rows.append((model._meta.get_field(name).verbose_name, ", ".join(live), ", ".join(proposed), None))
+    return rows
+
+
+def change_rows(model, changes):
+    """[(label, old text, new text, diff lines or None)] for [(field, old, new)]."""
     rows = []
-    for change in delta.changes:
-        field = model._meta.get_field(change.field)
-        old_text, new_text = _display(field, change.old), _display(field, change.new)
+    for name, old, new in changes:
+        field = model._meta.get_field(name)
+        old_text, new_text = _display(field, old), _display(field, new)
         lines = None
         if "\n" in old_text or "\n" in new_text or len(old_text) + len(new_text) > 200:
             lines = [

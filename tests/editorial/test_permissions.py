@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 # An entry state each action starts from.
 START = {
     WorkflowAction.SUBMIT: Status.DRAFT,
+    WorkflowAction.WITHDRAW: Status.IN_REVIEW,
     WorkflowAction.APPROVE: Status.IN_REVIEW,
     WorkflowAction.REJECT: Status.IN_REVIEW,
     WorkflowAction.PUBLISH: Status.DRAFT,
@@ -26,7 +27,7 @@ START = {
 }
 ALLOWED = {
     None: set(),
-    "editor": {WorkflowAction.SUBMIT},
+    "editor": {WorkflowAction.SUBMIT, WorkflowAction.WITHDRAW},
     "moderator": set(WorkflowAction),
     "superuser": set(WorkflowAction),
 }
@@ -182,23 +183,28 @@ def test_editor_may_submit_in_bulk(editor, login):
     assert {s.status for s in type(drafts[0]).objects.all()} == {Status.IN_REVIEW}
 
 
-def test_editor_cannot_change_tags_or_schedule_of_a_published_entry(editor, login):
+def test_editor_cannot_change_the_schedule_and_their_changes_to_a_published_entry_wait(editor, login):
+    from editorial.models import PendingRevision
     from tests.factories import TagFactory
 
     bone, calcium = TagFactory(name="Bone"), TagFactory(name="Calcium")
     study = StudyFactory(tags=[bone])
     client = login(editor)
     url, data = change_form(client, study)
-    assert "tags" not in data and "expire_at_0" not in data
+    assert "expire_at_0" not in data
     data["tags"] = [str(calcium.pk)]
     data["expire_at_0"], data["expire_at_1"] = ["2000-01-01"], ["00:00:00"]
     data["title"] = ["Title fixed by an editor"]
     response = client.post(url, data)
     assert response.status_code == 302
     study.refresh_from_db()
-    assert study.title == "Title fixed by an editor"
+    # Nothing changed on the live study: the title and tags wait for a moderator.
+    assert study.title != "Title fixed by an editor"
     assert [t.name for t in study.tags.all()] == ["Bone"] and study.expire_at is None
     assert Entry.objects.published().filter(study=study).exists()
+    revision = PendingRevision.objects.pending().get()
+    assert revision.changes == {"title": "Title fixed by an editor"}
+    assert revision.relations == {"tags": [calcium.pk]}
 
 
 def test_preview_and_queue_are_closed_to_non_moderators(editor, login):
