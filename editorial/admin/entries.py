@@ -31,6 +31,7 @@ from editorial.models import PendingRevision
 
 from .revisions import (
     pending_changes,
+    proposals_of,
     revision_changes,
     schedule_note,
     short_time,
@@ -503,6 +504,7 @@ class EntryAdmin(RefuseForbiddenActionsMixin, SimpleHistoryAdmin):
         if obj is not None:
             extra_context["transitions"] = list(transitions_of(obj)[:200])
             extra_context["compare_url"] = admin_url(obj, "compare")
+            extra_context["proposals"] = proposals_of(obj)
         return super().history_view(request, object_id, extra_context)
 
     # -- the list --

@@ -7,8 +7,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django.utils.html import format_html
 
-from catalog.models import Status, Transition
+from catalog.models import Status, Tag, Transition
 from common.admin_urls import admin_url
+from editorial.models import PendingRevision
 from editorial.revisions import to_json
 
 
@@ -110,3 +111,18 @@ def _display(field, value):
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     return str(value)
+
+
+def proposals_of(entry, limit=50):
+    """The changes proposed for review on ``entry``, newest first, each with
+    ``tag_names``: the tag set it proposed, when it changed the tags (the
+    entry's history records fields; tags live in these proposals and in the
+    workflow log)."""
+    proposals = list(PendingRevision.objects.of(entry).select_related("author", "decided_by")[:limit])
+    ids = {pk for proposal in proposals for pk in proposal.relations.get("tags", [])}
+    names = dict(Tag.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    for proposal in proposals:
+        tags = proposal.relations.get("tags")
+        proposal.tag_names = None if tags is None else sorted(names.get(pk, "(deleted tag)") for pk in tags)
+        proposal.field_names = sorted(proposal.changes)
+    return proposals

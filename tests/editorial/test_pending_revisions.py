@@ -104,6 +104,8 @@ def test_nothing_public_changes_until_a_moderator_approves(
     # Moderators were told; the change page says it waits.
     assert any("Changes to review" in message.subject for message in mail.outbox)
     assert "wait for a moderator" in text_of(editor_client.get(f"/admin/studies/study/{live['study'].pk}/change/"))
+    history = text_of(editor_client.get(f"/admin/studies/study/{live['study'].pk}/history/"))
+    assert "Changes proposed for review" in history and "Calcium, Vitamin K2" in history
 
     # The queue lists both, oldest first, with a link to the review.
     moderator_client = login(moderator)
