@@ -48,6 +48,12 @@ MODERATED_FIELDS_WHEN_LIVE = ("publish_at", "expire_at", "first_published_at")
 LIST_TAGS_SHOWN = 3
 # Text fields edited as Markdown: they get the live preview button.
 MARKDOWN_FIELDS = ("body", "summary", "description")
+# Entry texts that may hold listing blocks (catalog.blocks).
+BLOCK_FIELDS = ("body", "summary")
+BLOCKS_HELP = (
+    "Listing blocks, each on lines of their own: [[list vitamin-k2+bone]] (options: type=rct years=2010-2020 "
+    "limit=10 heading=\"…\") or [[picks Heading]], then one address per line, then [[/picks]]."
+)
 
 
 class EntryAdminForm(forms.ModelForm):
@@ -237,6 +243,8 @@ class EntryAdmin(RefuseForbiddenActionsMixin, SimpleHistoryAdmin):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name in MARKDOWN_FIELDS and field is not None:
             field.widget.attrs["data-markdown-preview"] = reverse("preview-markdown")
+            if db_field.name in BLOCK_FIELDS:
+                field.help_text = f"{field.help_text} {BLOCKS_HELP}".strip()
         return field
 
     # -- saving: workflow and locking --
