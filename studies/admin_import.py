@@ -47,6 +47,11 @@ class ImportForm(forms.Form):
     )
     tags = forms.CharField(required=False, max_length=1000, help_text="Comma-separated. Added to every imported study.")
     publish = forms.BooleanField(required=False, help_text="Publish now. Otherwise new studies arrive as drafts.")
+    skip_invalid = forms.BooleanField(
+        label="Skip records that can't be read",
+        required=False,
+        help_text="Import the other records and list the skipped ones. Otherwise one such record stops the import.",
+    )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -108,6 +113,7 @@ def _preview(request, form, may_publish):
         "fmt": form.cleaned_data["format"] or "auto",
         "tags": form.cleaned_data["tags"],
         "publish": form.cleaned_data["publish"],
+        "skip_invalid": form.cleaned_data["skip_invalid"],
     }
     try:
         report = study_import(source=path, dry_run=True, user=request.user, source_name=upload.name, **options)
@@ -145,6 +151,7 @@ def _confirm(request, may_publish):
             fmt=payload["fmt"],
             tags=payload["tags"],
             publish=payload["publish"],
+            skip_invalid=payload.get("skip_invalid", False),
             dry_run=False,
             user=request.user,
             source_name=payload["name"],
@@ -159,10 +166,11 @@ def _confirm(request, may_publish):
     finally:
         path.unlink(missing_ok=True)
     counts = report.counts
+    skipped = f", {counts['skipped']} skipped (can't be read)" if counts["skipped"] else ""
     messages.success(
         request,
         f"Imported {payload['name']}: {counts['created']} created, {counts['updated']} updated, "
-        f"{counts['unchanged']} unchanged." + ("" if payload["publish"] else " New studies are drafts."),
+        f"{counts['unchanged']} unchanged{skipped}." + ("" if payload["publish"] else " New studies are drafts."),
     )
     return redirect("admin:studies_study_changelist")
 

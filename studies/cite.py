@@ -1,9 +1,12 @@
 """Citation exports of studies: BibTeX, RIS and CSL-JSON.
 
 Each format is written from the fields a study holds — authors in order,
-title, journal, year and month, volume, issue, pages, DOI, PMID, URL,
-abstract, tags as keywords — and checked in tests by independent parsers
-(bibtexparser 2, rispy, json). The callers pass published studies only.
+title, journal (a chapter's book title), publisher, year and month, volume,
+issue, pages, DOI, PMID, URL, abstract, tags as keywords, the study type
+where the format has a place for it — and checked in tests by independent
+parsers (bibtexparser 2, pybtex, rispy, json, citeproc-py), also on real
+files imported from other tools (tests/studies/importing/roundtrip.py). The
+callers pass published studies only.
 """
 
 import json
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 
 from django.http import Http404, HttpResponse
 
+from .importing.formats.base import TYPE_NAMES
 from .models import StudyType
 
 
@@ -29,9 +33,9 @@ FORMATS = {
 }
 
 BIBTEX_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-BIBTEX_TYPES = {StudyType.BOOK: "book"}
-RIS_TYPES = {StudyType.BOOK: "BOOK"}
-CSL_TYPES = {StudyType.BOOK: "book"}
+BIBTEX_TYPES = {StudyType.BOOK: "book", StudyType.CHAPTER: "incollection"}
+RIS_TYPES = {StudyType.BOOK: "BOOK", StudyType.CHAPTER: "CHAP"}
+CSL_TYPES = {StudyType.BOOK: "book", StudyType.CHAPTER: "chapter"}
 
 
 def one_line(text):
@@ -42,6 +46,19 @@ def split_pages(pages):
     """'100-110' → ('100', '110'); 'e1222' → ('e1222', '')."""
     first, _, last = re.sub(r"\s*[-–—]+\s*", "-", one_line(pages)).partition("-")
     return first, last
+
+
+def publisher(study):
+    """A book's publisher; books imported or entered before studies had a
+    publisher field kept it in ``journal``, which exports wrote as publisher."""
+    if study.study_type == StudyType.BOOK:
+        return study.publisher or study.journal
+    return study.publisher
+
+
+def container(study):
+    """The journal, or a chapter's book title; a book has none."""
+    return "" if study.study_type == StudyType.BOOK else study.journal
 
 
 def keywords(study):
@@ -82,12 +99,75 @@ def bibtex_key(study):
     return f"{family}{study.year or ''}{word}" or ascii_word(study.slug) or f"study{study.pk}"
 
 
+def _name_part(text):
+    escaped = bibtex_escape(text)
+    # A comma or "and" inside a part would split the name (or the list) in two.
+    return "{" + escaped + "}" if "," in escaped or re.search(r"\band\b", escaped, re.IGNORECASE) else escaped
+
+
 def bibtex_name(author):
     family, given = author.get("family", ""), author.get("given", "")
     if not given:
         # A group author stays whole: braces stop BibTeX splitting it.
         return "{" + bibtex_escape(family) + "}"
-    return f"{bibtex_escape(family)}, {bibtex_escape(given)}"
+    return f"{_name_part(family)}, {_name_part(given)}"
+
+
+# Words a style must not lowercase, as reference managers protect them in
+# titles: capitals after the first letter (GTPase, DNA, mRNA, McArdle),
+# capitals with digits (K2, B12, COVID-19), single capitals (vitamin D) and,
+# in a title written in sentence case, every capitalised word after the
+# first (proper nouns: China, Rotterdam, Alzheimer).
+_WORD = re.compile(r"^(\W*)(.*?)(\W*)$", re.DOTALL)
+_SENTENCE_END = (":", "?", "!", ".", "—", "–")
+
+
+def _needs_protection(part, proper_noun):
+    letters = [char for char in part if char.isalpha()]
+    if not letters or not any(char.isupper() for char in letters):
+        return False
+    if any(char.isupper() for char in part[1:] if char.isalpha()):
+        return True  # GTPase, DNA, mRNA
+    if any(char.isdigit() for char in part):
+        return True  # K2, B12
+    if len(letters) == 1 and part != "A":
+        return True  # vitamin D, type I
+    return proper_noun and part[:1].isupper()
+
+
+def _sentence_case(words):
+    """Whether a title is in sentence case: at least half its plain longer
+    words after the first (no capitals inside, no digits) in lower case."""
+    later = [
+        word
+        for word in (word.strip("\"'“”‘’()[],.:;?!") for word in words[1:])
+        if len(word) > 3 and word.isalpha() and not any(char.isupper() for char in word[1:])
+    ]
+    if not later:
+        return False
+    return sum(word[:1].isupper() for word in later) * 2 <= len(later)
+
+
+def bibtex_title(title):
+    """A title with the words a style must not lowercase in braces."""
+    words = one_line(title).split(" ")
+    sentence_case = _sentence_case(words)
+    out, starts_sentence = [], True
+    for word in words:
+        lead, core, trail = _WORD.match(word).groups()
+        if not core:
+            out.append(bibtex_escape(word))
+            starts_sentence = starts_sentence or word.endswith(_SENTENCE_END)
+            continue
+        parts = re.split(r"([-/])", core)
+        protected = []
+        for part in parts:
+            proper = sentence_case and not starts_sentence
+            escaped = bibtex_escape(part)
+            protected.append("{" + escaped + "}" if part not in "-/" and _needs_protection(part, proper) else escaped)
+        out.append(bibtex_escape(lead) + "".join(protected) + bibtex_escape(trail))
+        starts_sentence = word.endswith(_SENTENCE_END)
+    return " ".join(out)
 
 
 def to_bibtex(studies):
@@ -100,11 +180,13 @@ def to_bibtex(studies):
             suffix += 1
         used_keys.add(key)
         first, last = split_pages(study.pages)
+        chapter = study.study_type == StudyType.CHAPTER
         fields = [
             ("author", " and ".join(bibtex_name(author) for author in study.authors)),
-            ("title", bibtex_escape(study.citation_title)),
-            ("journal", bibtex_escape(study.journal) if study.study_type != StudyType.BOOK else ""),
-            ("publisher", bibtex_escape(study.journal) if study.study_type == StudyType.BOOK else ""),
+            ("title", bibtex_title(study.citation_title)),
+            ("journal", bibtex_escape(container(study)) if not chapter else ""),
+            ("booktitle", bibtex_escape(container(study)) if chapter else ""),
+            ("publisher", bibtex_escape(publisher(study))),
             ("year", str(study.year or "")),
             ("volume", bibtex_escape(study.volume)),
             ("number", bibtex_escape(study.issue)),
@@ -137,12 +219,14 @@ def to_ris(studies):
             if study.year and study.month
             else (f"{study.year:04d}///" if study.year else "")
         )
-        fields = [("TY", RIS_TYPES.get(study.study_type, "JOUR"))]
+        kind = RIS_TYPES.get(study.study_type, "JOUR")
+        fields = [("TY", kind)]
         fields += [("AU", ", ".join(filter(None, [a.get("family", ""), a.get("given", "")]))) for a in study.authors]
         fields += [
             ("TI", study.citation_title),
-            ("T2", study.journal),
-            ("JO", study.journal),
+            ("T2", container(study)),  # a chapter's book title; an article's journal
+            ("JO", container(study) if kind == "JOUR" else ""),
+            ("PB", publisher(study)),
             ("PY", str(study.year or "")),
             ("DA", date),
             ("VL", study.volume),
@@ -152,7 +236,12 @@ def to_ris(studies):
             ("DO", study.doi),
             ("UR", study.url),
             ("AB", study.abstract),
-            ("AN", f"PMID:{study.pmid}" if study.pmid else ""),
+            # The PMID as EndNote files PubMed records, and rispy and our
+            # importer read it back: the accession number of database PubMed
+            # from provider NLM. (RIS has no PMID tag; C2 is the PMCID.)
+            ("AN", study.pmid),
+            ("DB", "PubMed" if study.pmid else ""),
+            ("DP", "NLM" if study.pmid else ""),
         ]
         fields += [("KW", name) for name in keywords(study)]
         lines += [f"{tag}  - {one_line(value)}" for tag, value in fields if one_line(value)]
@@ -170,8 +259,10 @@ def csl_item(study):
         "type": CSL_TYPES.get(study.study_type, "article-journal"),
         "title": study.citation_title,
         "author": [{key: author[key] for key in ("family", "given") if author.get(key)} for author in study.authors],
-        "container-title": study.journal if study.study_type != StudyType.BOOK else None,
-        "publisher": study.journal if study.study_type == StudyType.BOOK else None,
+        "container-title": container(study),
+        "publisher": publisher(study),
+        # CSL's place for a subtype; our importer (and Zotero) read it back.
+        "genre": TYPE_NAMES.get(study.study_type),
         "issued": {"date-parts": [[study.year, study.month] if study.month else [study.year]]} if study.year else None,
         "volume": study.volume,
         "issue": study.issue,

@@ -3,7 +3,38 @@ citation tags, schema.org JSON-LD, OpenGraph."""
 
 from common.metadata import description_of, json_ld, opengraph
 
-from .cite import split_pages
+from .cite import container, publisher, split_pages
+from .models import StudyType
+
+SCHEMA_TYPES = {StudyType.BOOK: "Book", StudyType.CHAPTER: "Chapter"}
+
+
+def schema_person(author):
+    """A person, or an organisation for a group author (a family name alone)."""
+    family, given = author.get("family", ""), author.get("given", "")
+    if not given:
+        return {"@type": "Organization", "name": family}
+    return {"@type": "Person", "familyName": family, "givenName": given, "name": f"{given} {family}"}
+
+
+def part_of(study):
+    """schema.org's nesting: an article is part of an issue, of a volume, of
+    the periodical (volumeNumber/issueNumber live on those, not on the
+    article); a chapter is part of its book."""
+    if study.study_type == StudyType.CHAPTER:
+        book = {"@type": "Book", "name": study.journal} if study.journal else None
+        if book and study.publisher:
+            book["publisher"] = {"@type": "Organization", "name": study.publisher}
+        return book
+    name = container(study)
+    if not name:
+        return None
+    part = {"@type": "Periodical", "name": name}
+    if study.volume:
+        part = {"@type": "PublicationVolume", "volumeNumber": study.volume, "isPartOf": part}
+    if study.issue:
+        part = {"@type": "PublicationIssue", "issueNumber": study.issue, "isPartOf": part}
+    return part
 
 
 def study_metadata(request, study, tags):
@@ -19,8 +50,11 @@ def study_metadata(request, study, tags):
         ("citation_author", ", ".join(filter(None, [author.get("family", ""), author.get("given", "")])))
         for author in study.authors
     ]
+    chapter = study.study_type == StudyType.CHAPTER
     citation += [
-        ("citation_journal_title", study.journal),
+        ("citation_journal_title", "" if chapter else container(study)),
+        ("citation_inbook_title", study.journal if chapter else ""),
+        ("citation_publisher", publisher(study) if study.study_type in SCHEMA_TYPES else ""),
         ("citation_publication_date", date),
         ("citation_volume", study.volume),
         ("citation_issue", study.issue),
@@ -31,26 +65,18 @@ def study_metadata(request, study, tags):
         ("citation_pdf_url", pdf_url),
         ("citation_abstract_html_url", url),
     ]
+    book_publisher = publisher(study) if study.study_type == StudyType.BOOK else ""
     scholarly = {
         "@context": "https://schema.org",
-        "@type": "ScholarlyArticle",
+        "@type": SCHEMA_TYPES.get(study.study_type, "ScholarlyArticle"),
         "headline": study.title[:110],
         "name": study.citation_title,
         "url": url,
         "description": description,
-        "author": [
-            {
-                "@type": "Person",
-                "familyName": a.get("family", ""),
-                "givenName": a.get("given", ""),
-                "name": " ".join(filter(None, [a.get("given", ""), a.get("family", "")])),
-            }
-            for a in study.authors
-        ],
+        "author": [schema_person(author) for author in study.authors],
         "datePublished": date.replace("/", "-"),
-        "isPartOf": {"@type": "Periodical", "name": study.journal} if study.journal else None,
-        "volumeNumber": study.volume,
-        "issueNumber": study.issue,
+        "isPartOf": part_of(study),
+        "publisher": {"@type": "Organization", "name": book_publisher} if book_publisher else None,
         "pageStart": first_page,
         "pageEnd": last_page,
         "identifier": f"https://doi.org/{study.doi}" if study.doi else None,

@@ -24,8 +24,15 @@ class StudyType(models.TextChoices):
     ANIMAL = "animal", "Animal study"
     IN_VITRO = "in_vitro", "In vitro"
     BOOK = "book", "Book"
+    CHAPTER = "chapter", "Book chapter"
     COMMENTARY = "commentary", "Commentary"
     OTHER = "other", "Other"
+
+
+def initials(given):
+    """'Marjo H J' → 'MHJ'; 'MH' (already initials, as PubMed writes them) → 'MH'."""
+    parts = given.replace("-", " ").replace(".", " ").split()
+    return "".join(part if part.isupper() and len(part) <= 3 else part[0] for part in parts)
 
 
 def study_type_label(value):
@@ -88,6 +95,8 @@ class Study(MonthYearMixin, Publishable):
     authors = models.JSONField(default=list, blank=True)
     affiliation = models.TextField(blank=True)
     journal = models.CharField(max_length=255, blank=True, db_index=True)
+    # A book's or chapter's publisher (a chapter's book title is its journal).
+    publisher = models.CharField(max_length=255, blank=True)
     year = models.PositiveSmallIntegerField(null=True, blank=True, db_index=True)
     month = models.PositiveSmallIntegerField(
         null=True, blank=True, choices=[(number, name) for number, name in enumerate(MONTH_ABBR, 1)]
@@ -140,6 +149,12 @@ class Study(MonthYearMixin, Publishable):
         return reverse("studies:pdf", kwargs={"slug": self.slug}) if self.pdf else ""
 
     @property
+    def has_citation(self):
+        """Whether a citation was recorded: more than the headline to show."""
+        own_title = bool(self.paper_title) and self.paper_title != self.title
+        return bool(own_title or self.authors or self.journal or self.doi or self.pmid or self.volume)
+
+    @property
     def citation_title(self):
         return self.paper_title or self.title
 
@@ -160,12 +175,8 @@ class Study(MonthYearMixin, Publishable):
 
     @property
     def author_names(self):
-        """'Family GI' per author, as PubMed writes them."""
-        names = []
-        for author in self.authors:
-            initials = "".join(part[0] for part in author.get("given", "").replace("-", " ").split() if part)
-            names.append(f"{author.get('family', '')} {initials}".strip())
-        return names
+        """'Family GI' per author, as PubMed writes them ('Knapen MH' stays so)."""
+        return [f"{author.get('family', '')} {initials(author.get('given', ''))}".strip() for author in self.authors]
 
     @property
     def citation_details(self):

@@ -5,7 +5,9 @@ the records are (``matching``), decide what changes (``planning``), write
 
 A file is imported whole or not at all: every record is checked, and one
 broken record refuses the file with the record number, line and reason. All
-writes happen in one transaction.
+writes happen in one transaction. With ``skip_invalid`` the records that
+can't be read are skipped instead (each listed with its line and reason) and
+the rest is imported.
 """
 
 import time
@@ -38,7 +40,16 @@ class _Rollback(Exception):
 
 
 def study_import(
-    *, source, fmt="auto", tags=(), publish=False, dry_run=False, user=None, progress=None, source_name=None
+    *,
+    source,
+    fmt="auto",
+    tags=(),
+    publish=False,
+    dry_run=False,
+    user=None,
+    progress=None,
+    source_name=None,
+    skip_invalid=False,
 ):
     """Import studies from a reference file; return an ImportReport.
 
@@ -47,7 +58,9 @@ def study_import(
     otherwise they arrive as drafts. ``dry_run`` checks and matches everything
     and writes nothing. ``progress(records_done, fraction_of_file_read)`` is
     called after every batch. ``source_name`` names the file in the report and
-    in the revisions' change reason (default: the file's own name). Raises
+    in the revisions' change reason (default: the file's own name).
+    ``skip_invalid`` imports the records that can be read and reports the
+    others as skipped; by default one such record refuses the file. Raises
     ImportRefused (with ``.report``) when the file can't be imported; then
     nothing was written.
     """
@@ -56,7 +69,9 @@ def study_import(
     started = time.monotonic()
     extra_tags = _clean_tag_names(tags)
     source_file, fmt, records = open_records(source, fmt)
-    report = ImportReport(source_name=source_name or source_file.name, format=fmt, dry_run=dry_run)
+    report = ImportReport(
+        source_name=source_name or source_file.name, format=fmt, dry_run=dry_run, skip_invalid=skip_invalid
+    )
     importer = Importer(report, extra_tags=extra_tags, publish=publish, dry_run=dry_run, user=user)
     try:
         with transaction.atomic():
@@ -68,6 +83,8 @@ def study_import(
                 raise ImportRefused(report.refusal(), report=report)
             if not report.records:
                 raise ImportRefused("The file has no records to import.", report=report)
+            if report.counts["skipped"] and report.records == report.counts["skipped"]:
+                raise ImportRefused(report.refusal(), report=report)
             if dry_run:
                 raise _Rollback
     except _Rollback:
@@ -150,7 +167,8 @@ class Importer:
                 creates.append(record)
             else:
                 self._plan_update(record, study, updates, quiet_updates, tag_plan)
-        # Writes stop at the first failure; checking goes on to report every problem.
+        # Writes stop at the first failure; checking goes on to report every
+        # problem. Skipped records (skip_invalid) don't stop them.
         writing = not self.dry_run and not self.report.counts["failed"]
         created = self._create(creates, tag_plan, writing)
         self.tags.resolve([name for _, names in tag_plan.values() for name in names])

@@ -15,6 +15,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -51,10 +52,12 @@ class ImportRefused(Exception):
 class SourceRecord:
     """One reference as a format read it, before checking.
 
-    ``data`` keys (all optional): title, authors [{"family", "given"}], journal,
-    year, month, date (free text such as "2021 Mar 15" to take year/month
-    from), volume, issue, pages, doi, pmid, url, abstract, keywords [str],
-    types [publication-type strings in the source's words].
+    ``data`` keys (all optional): title, authors [{"family", "given"}], journal
+    (a chapter's: the book title), publisher, year, month, date (free text
+    such as "2021 Mar 15" to take year/month from), volume, issue, pages,
+    doi, pmid, url, abstract (may hold JATS/HTML markup), keywords [str],
+    types [publication-type strings in the source's words; "book" and
+    "chapter" for the formats' own book and chapter types].
     """
 
     number: int  # 1-based position in the file
@@ -231,13 +234,32 @@ TYPE_PRIORITY = [
     ("case-control study", StudyType.CASE_CONTROL),
     ("cross-sectional studies", StudyType.CROSS_SECTIONAL),
     ("cross-sectional study", StudyType.CROSS_SECTIONAL),
+    ("animal study", StudyType.ANIMAL),
     ("review", StudyType.REVIEW),
     ("comment", StudyType.COMMENTARY),
     ("editorial", StudyType.COMMENTARY),
     ("letter", StudyType.COMMENTARY),
+    ("chapter", StudyType.CHAPTER),
+    ("book chapter", StudyType.CHAPTER),
     ("book", StudyType.BOOK),
     ("in vitro techniques", StudyType.IN_VITRO),
+    ("in vitro study", StudyType.IN_VITRO),
 ]
+# Our study types as the sources name them, for exports that carry a type
+# as text (CSL "genre"): each reads back as the same type.
+TYPE_NAMES = {
+    StudyType.RCT: "Randomized Controlled Trial",
+    StudyType.META_ANALYSIS: "Meta-Analysis",
+    StudyType.SYSTEMATIC_REVIEW: "Systematic Review",
+    StudyType.REVIEW: "Review",
+    StudyType.COHORT: "Cohort Study",
+    StudyType.CASE_CONTROL: "Case-Control Study",
+    StudyType.CROSS_SECTIONAL: "Cross-Sectional Study",
+    StudyType.CASE_REPORT: "Case Reports",
+    StudyType.ANIMAL: "Animal Study",
+    StudyType.IN_VITRO: "In Vitro Study",
+    StudyType.COMMENTARY: "Comment",
+}
 TYPE_RANK = {name: rank for rank, (name, _) in enumerate(TYPE_PRIORITY)}
 TYPE_OF = dict(TYPE_PRIORITY)
 
@@ -296,6 +318,108 @@ def one_line(value):
     return " ".join(str(value or "").split())
 
 
+# -- markup in text ---------------------------------------------------------------------------------
+
+MARKUP = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>|&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
+# Tags that end a paragraph (JATS as Crossref and publishers deliver it, HTML).
+BLOCK_TAGS = {
+    "p", "div", "br", "li", "ul", "ol", "sec", "title", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table",
+    "tr", "abstract", "list", "list-item", "caption", "label",
+}  # fmt: skip
+SUBSCRIPT = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
+SUPERSCRIPT = str.maketrans("0123456789+-=()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾")
+
+
+class _Text(HTMLParser):
+    """Markup → text: paragraphs (blank line between), no tags, entities decoded."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.paragraphs, self.current, self.script = [], [], None
+        self.skip = 0
+
+    def _name(self, tag):
+        return tag.rsplit(":", 1)[-1].lower()
+
+    def handle_starttag(self, tag, attrs):
+        name = self._name(tag)
+        if name in ("script", "style"):
+            self.skip += 1
+        elif name in BLOCK_TAGS:
+            self.end_paragraph()
+        elif name in ("sub", "sup"):
+            self.script = (name, len(self.current))
+
+    def handle_endtag(self, tag):
+        name = self._name(tag)
+        if name in ("script", "style"):
+            self.skip = max(0, self.skip - 1)
+        elif name in BLOCK_TAGS:
+            self.end_paragraph()
+        elif name in ("sub", "sup") and self.script:
+            start = self.script[1]
+            inner = "".join(self.current[start:])
+            if inner.strip() and all(char in "0123456789+-=()" for char in inner.strip()):
+                table = SUBSCRIPT if name == "sub" else SUPERSCRIPT
+                self.current[start:] = [inner.strip().translate(table)]
+            self.script = None
+
+    def handle_startendtag(self, tag, attrs):
+        if self._name(tag) in BLOCK_TAGS:
+            self.end_paragraph()
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.current.append(data)
+
+    def end_paragraph(self):
+        text = " ".join("".join(self.current).split())
+        if text:
+            self.paragraphs.append(text)
+        self.current = []
+
+    def text(self):
+        self.close()
+        self.end_paragraph()
+        return self.paragraphs
+
+
+def has_markup(text):
+    return ("<" in text or "&" in text) and MARKUP.search(text) is not None
+
+
+def plain_paragraphs(text):
+    """Paragraphs of ``text`` without markup; source line breaks are kept as
+    paragraph breaks only where the text had blank lines."""
+    text = str(text or "")
+    if has_markup(text):
+        parser = _Text()
+        # A blank line in the source ends a paragraph too.
+        parser.feed(re.sub(r"\n\s*\n", "<p>", text))
+        paragraphs = parser.text()
+    else:
+        paragraphs = [" ".join(part.split()) for part in re.split(r"\n\s*\n", text)]
+    return [paragraph for paragraph in paragraphs if paragraph]
+
+
+def plain_abstract(text):
+    """An abstract as text: markup (JATS ``<jats:p>``, ``<ext-link>``, HTML
+    ``<b>``…) dropped, entities decoded, paragraphs kept with a blank line
+    between them. A leading "Abstract" heading goes."""
+    paragraphs = plain_paragraphs(text)
+    if paragraphs and paragraphs[0].rstrip(":.").casefold() in ("abstract", "summary"):
+        paragraphs = paragraphs[1:]
+    return "\n\n".join(paragraphs)
+
+
+def plain_line(text):
+    """A title or name as one line of text, inline markup (CSL's <i>, <sub>…) dropped."""
+    text = str(text or "")
+    if has_markup(text):
+        text = " ".join(plain_paragraphs(text))
+    return one_line(text)
+
+
 def split_keywords(values):
     """Keywords from a list and/or delimited strings ("bone; calcium, K2")."""
     if isinstance(values, str):
@@ -327,7 +451,7 @@ def split_name(text):
 
 # What an import sets on a Study, in the order a report lists changes.
 IMPORTED_FIELDS = [
-    "title", "paper_title", "authors", "journal", "year", "month", "volume", "issue", "pages",
+    "title", "paper_title", "authors", "journal", "publisher", "year", "month", "volume", "issue", "pages",
     "doi", "pmid", "url", "abstract", "study_type",
 ]  # fmt: skip
 EMPTY = {"authors": [], "year": None, "month": None}
@@ -373,7 +497,7 @@ def clean_record(record):
         # record and its line are known (a 500 at the write otherwise).
         if _has_nul(value):
             raise RecordError(f"its {name} contains a NUL character (\\0); remove it from the file.")
-    title = one_line(data.get("title")).rstrip()
+    title = plain_line(data.get("title")).rstrip()
     if not title:
         raise RecordError("it has no title.")
     year, month = data.get("year"), data.get("month")
@@ -398,6 +522,8 @@ def clean_record(record):
     if pmid and not PMID.match(pmid):
         raise RecordError(f"the PMID {pmid!r} is not a PubMed ID (digits only).")
     url = one_line(data.get("url"))
+    if url.startswith("//"):
+        url = "https:" + url  # protocol-relative, as ScienceDirect exports it
     if url:
         try:
             _validate_url(url)
@@ -413,21 +539,23 @@ def clean_record(record):
             for author in data.get("authors") or ()
             if one_line(author.get("family")) or one_line(author.get("given"))
         ],
-        "journal": one_line(data.get("journal")),
+        "journal": plain_line(data.get("journal")),
+        "publisher": plain_line(data.get("publisher")),
         "year": year,
         "month": month,
         "volume": one_line(data.get("volume")),
         "issue": one_line(data.get("issue")),
-        "pages": one_line(data.get("pages")).replace("--", "-"),
+        "pages": re.sub(r"\s*[-–—]+\s*", "-", one_line(data.get("pages"))),
         "doi": doi,
         "pmid": pmid,
         "url": url,
-        "abstract": str(data.get("abstract") or "").strip(),
+        "abstract": plain_abstract(data.get("abstract")),
         "study_type": study_type_from(data.get("types")) or StudyType.OTHER,
     }
     for name, label in [
-        ("paper_title", "The title"), ("journal", "The journal"), ("volume", "The volume"),
-        ("issue", "The issue"), ("pages", "The pages"), ("doi", "The DOI"), ("url", "The URL"),
+        ("paper_title", "The title"), ("journal", "The journal"), ("publisher", "The publisher"),
+        ("volume", "The volume"), ("issue", "The issue"), ("pages", "The pages"), ("doi", "The DOI"),
+        ("url", "The URL"),
     ]:  # fmt: skip
         _check_length(fields, name, label)
 

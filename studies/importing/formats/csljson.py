@@ -10,7 +10,8 @@ import json
 from .base import BrokenRecord, ImportRefused, SourceRecord, split_name
 
 WHITESPACE = " \t\r\n"
-BOOK_TYPES = {"book", "chapter"}
+# CSL types that are our books and chapters; the rest carry a type only in "genre".
+KINDS = {"book": "book", "chapter": "chapter"}
 
 
 def records(source):
@@ -103,7 +104,8 @@ def _record(item, number, line, size):
             if year or raw_date:
                 break
     authors = []
-    for author in item.get("author") or []:
+    # An edited book or proceedings has editors only: they stand as its authors.
+    for author in item.get("author") or item.get("editor") or []:
         if not isinstance(author, dict):
             continue
         if author.get("literal"):
@@ -112,8 +114,8 @@ def _record(item, number, line, size):
         else:
             family = " ".join(filter(None, [_text(author.get("non-dropping-particle")), _text(author.get("family"))]))
             authors.append({"family": family, "given": _text(author.get("given"))})
-    kind = str(item.get("type") or "").lower()
-    genre = str(item.get("genre") or "")
+    kind = KINDS.get(str(item.get("type") or "").lower())
+    genre = _text(item.get("genre"))
     keywords = item.get("keyword") or item.get("keywords") or []
     keywords = [_text(k) for k in keywords] if isinstance(keywords, list) else _text(keywords)
     return SourceRecord(
@@ -123,7 +125,8 @@ def _record(item, number, line, size):
         data={
             "title": _text(item.get("title")),
             "authors": authors,
-            "journal": _text(item.get("container-title")),
+            "journal": "" if kind == "book" else _text(item.get("container-title")),
+            "publisher": _text(item.get("publisher")),
             "year": year,
             "month": month,
             "date": raw_date,
@@ -135,6 +138,6 @@ def _record(item, number, line, size):
             "url": _text(item.get("URL") or item.get("url")),
             "abstract": _text(item.get("abstract")),
             "keywords": keywords,
-            "types": (["book"] if kind in BOOK_TYPES else []) + ([genre] if genre else []),
+            "types": ([kind] if kind else []) + ([genre] if genre else []),
         },
     )

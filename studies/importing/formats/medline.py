@@ -5,7 +5,7 @@ only part of the format (continuation lines, repeated tags, Latin-1 files).
 The format is small — "TAG - value" lines, tags padded to four characters,
 values continued on lines indented by six spaces, records separated by blank
 lines, each starting with PMID — and this reader is tested against real
-exports in tests/importing/.
+exports in tests/studies/importing/.
 """
 
 import re
@@ -14,6 +14,24 @@ from .base import BrokenRecord, ImportRefused, SourceRecord, person, split_name
 
 TAG = re.compile(r"^[A-Z][A-Z0-9]{1,3}$")
 DOI_ID = re.compile(r"^(\S+)\s*\[doi\]$", re.IGNORECASE)
+# An article number where a page would be (PLOS "e80092", BMC "1042"),
+# tagged [pii] in LID/AID when the record has no PG. Publishers' other PIIs
+# ("S0033-3506(15)00037-2") are not page numbers.
+ARTICLE_NUMBER = re.compile(r"^([A-Za-z]{0,2}\d{1,9})\s*\[pii\]$", re.IGNORECASE)
+PAGE_RANGE = re.compile(r"(\d+)-(\d+)")
+
+
+def expand_pages(pages):
+    """PubMed's short ranges in full, as Zotero reads them: '6913-7' →
+    '6913-6917', '454-81' → '454-481'; other text stays."""
+
+    def full(match):
+        first, last = match.group(1), match.group(2)
+        if len(last) < len(first):
+            last = first[: len(first) - len(last)] + last
+        return f"{first}-{last}"
+
+    return PAGE_RANGE.sub(full, pages)
 
 
 def parse_tag_line(line):
@@ -91,23 +109,33 @@ def _fields(tags):
     def first(tag):
         return values.get(tag, [""])[0]
 
-    doi = ""
-    for identifier in values.get("LID", []) + values.get("AID", []):
-        match = DOI_ID.match(identifier)
-        if match:
-            doi = match.group(1)
-            break
+    identifiers = values.get("LID", []) + values.get("AID", [])
+    doi = next((match.group(1) for match in map(DOI_ID.match, identifiers) if match), "")
+    pages = expand_pages(first("PG"))
+    if not pages:
+        pages = next((match.group(1) for match in map(ARTICLE_NUMBER.match, identifiers) if match), "")
+    # PubMed Bookshelf: a chapter has its own TI and the book's BTI; a whole book only BTI.
+    book_title = first("BTI")
+    chapter = bool(book_title and first("TI"))
+    if chapter:
+        journal = book_title
+    elif book_title:
+        journal = ""
+    else:
+        journal = first("JT") or first("TA")
+    kind = ["chapter"] if chapter else (["book"] if book_title else [])
     return {
-        "title": first("TI") or first("BTI"),
+        "title": first("TI") or book_title,
         "authors": authors or abbreviated,
-        "journal": first("JT") or first("TA"),
+        "journal": journal,
+        "publisher": first("PB"),
         "date": first("DP"),
         "volume": first("VI"),
         "issue": first("IP"),
-        "pages": first("PG"),
+        "pages": pages,
         "doi": doi,
         "pmid": first("PMID"),
-        "abstract": "\n".join(values.get("AB", [])),
+        "abstract": "\n\n".join(values.get("AB", [])),
         "keywords": values.get("OT", []),
-        "types": values.get("PT", []) + (["book"] if "BTI" in values else []),
+        "types": values.get("PT", []) + kind,
     }

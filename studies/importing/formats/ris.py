@@ -11,9 +11,15 @@ import rispy
 
 from .base import BrokenRecord, ImportRefused, SourceRecord, split_name
 
-TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: |$)")
-# RIS types that are books; everything else carries no study type.
+# "TY  - JOUR" as the spec writes it; some databases and desktop reference
+# managers write one space before the dash ("TY - JOUR"), or none after it.
+TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: |$)")
+# RIS types that are books and book chapters; everything else carries no study type.
 BOOK_TYPES = {"BOOK", "EBOOK", "EDBOOK", "CHAP", "ECHAP"}
+CHAPTER_TYPES = {"CHAP", "ECHAP"}
+AUTHOR_TAGS = {"AU", "A1"}
+# "PMID: 12345" (notes, our exports before 2026) or "PMID:12345".
+PMID_NOTE = re.compile(r"^\s*PMID:?\s*(\d{1,10})\s*$", re.IGNORECASE)
 
 _parser = rispy.RisParser(skip_unknown_tags=True)
 
@@ -24,6 +30,8 @@ def records(source):
     for line_number, line in source.lines():
         match = TAG_LINE.match(line)
         tag = match.group(1) if match else None
+        if match and match.end() != 6:
+            line = f"{tag}  - {line[match.end() :].lstrip()}"  # the spec's spacing, for rispy
         if start is None:
             if tag == "TY":
                 number += 1
@@ -65,7 +73,10 @@ def records(source):
 
 
 def _parse(lines):
-    return _parser.parse_lines(iter(lines))[0]
+    record = _parser.parse_lines(iter(lines))[0]
+    # Authors in file order: rispy files A1 and AU apart.
+    record["_authors"] = [line[6:].strip() for line in lines if line[:2] in AUTHOR_TAGS and line[6:].strip()]
+    return record
 
 
 def _first(value):
@@ -74,26 +85,46 @@ def _first(value):
     return value or ""
 
 
+def _pmid(ris):
+    """The PMID where readers put it: AN (accession number) when the record
+    comes from PubMed (DB/DP, as EndNote writes it), "PMID: n" in AN or a note."""
+    database = f"{ris.get('name_of_database', '')} {ris.get('database_provider', '')}".lower()
+    accession = str(_first(ris.get("accession_number")) or "").strip()
+    if accession.isdigit() and ("pubmed" in database or "nlm" in database or "medline" in database):
+        return accession
+    for value in [accession, *(ris.get("notes") or [])]:
+        match = PMID_NOTE.match(str(value))
+        if match:
+            return match.group(1)
+    return ""
+
+
 def _fields(ris):
     kind = (ris.get("type_of_reference") or "").strip().upper()
     start_page, end_page = _first(ris.get("start_page")), _first(ris.get("end_page"))
     pages = f"{start_page}-{end_page}" if start_page and end_page else start_page or end_page
-    database = f"{ris.get('name_of_database', '')} {ris.get('database_provider', '')}".lower()
-    accession = str(ris.get("accession_number") or "").strip()
-    journal = (
-        ris.get("alternate_title3")  # JF
-        or ris.get("journal_name")  # JO
-        or (ris.get("secondary_title") if kind not in BOOK_TYPES else "")  # T2
-        or ris.get("alternate_title2")  # JA
-        or ris.get("alternate_title1")  # J2
-    )
-    types = ["book"] if kind in BOOK_TYPES else []
+    if not pages:
+        pages = _first(ris.get("custom7"))  # C7, "Article Number" (Scopus, EndNote), when there are no pages
+    if kind in CHAPTER_TYPES:
+        journal = ris.get("secondary_title") or ris.get("alternate_title3") or ""  # T2: the book's title
+    elif kind in BOOK_TYPES:
+        journal = ""  # T2 is a book's series
+    else:
+        journal = (
+            ris.get("alternate_title3")  # JF
+            or ris.get("journal_name")  # JO
+            or ris.get("secondary_title")  # T2
+            or ris.get("alternate_title2")  # JA
+            or ris.get("alternate_title1")  # J2
+        )
+    types = (["chapter"] if kind in CHAPTER_TYPES else ["book"]) if kind in BOOK_TYPES else []
     if ris.get("type_of_work"):
         types.extend(str(ris["type_of_work"]).split(";"))
     return {
         "title": ris.get("title") or ris.get("primary_title") or ris.get("short_title"),
-        "authors": [split_name(name) for name in (ris.get("authors") or []) + (ris.get("first_authors") or [])],
+        "authors": [split_name(name) for name in ris["_authors"]],
         "journal": _first(journal),
+        "publisher": _first(ris.get("publisher")),
         "year": ris.get("year"),
         "date": ris.get("date") or ris.get("publication_year"),
         "month": None,
@@ -101,7 +132,7 @@ def _fields(ris):
         "issue": _first(ris.get("number")),
         "pages": pages,
         "doi": _first(ris.get("doi")),
-        "pmid": accession if accession.isdigit() and ("pubmed" in database or "nlm" in database) else "",
+        "pmid": _pmid(ris),
         "url": _first(ris.get("urls")),
         "abstract": ris.get("abstract") or ris.get("notes_abstract") or "",
         "keywords": ris.get("keywords") or [],

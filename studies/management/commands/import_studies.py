@@ -1,4 +1,4 @@
-"""python manage.py import_studies PATH [--format …] [--tag NAME]... [--publish] [--dry-run]"""
+"""python manage.py import_studies PATH [--format …] [--tag NAME]... [--publish] [--dry-run] [--skip-invalid]"""
 
 import sys
 import time
@@ -56,7 +56,8 @@ def _duration(seconds):
 class Command(BaseCommand):
     help = (
         "Import studies from a RIS, BibTeX, CSL-JSON or PubMed MEDLINE (.nbib) file. Matches existing studies "
-        "by DOI, then PMID, then title and year; a broken file is refused whole and nothing is written."
+        "by DOI, then PMID, then title and year; a broken file is refused whole and nothing is written "
+        "(--skip-invalid imports the records that can be read and lists the others)."
     )
 
     def add_arguments(self, parser):
@@ -71,23 +72,52 @@ class Command(BaseCommand):
         )
         parser.add_argument("--publish", action="store_true", help="Publish now instead of importing drafts.")
         parser.add_argument("--dry-run", action="store_true", help="Check and match everything, write nothing.")
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="Import the records that can be read and list the others (by default one such record refuses "
+            "the whole file).",
+        )
 
-    def handle(self, *args, path, format, tag, publish, dry_run, **options):
+    def handle(self, *args, path, format, tag, publish, dry_run, skip_invalid, **options):
         progress = Progress(self.stderr._out if hasattr(self.stderr, "_out") else sys.stderr)
         try:
             report = study_import(
-                source=path, fmt=format, tags=tag, publish=publish, dry_run=dry_run, progress=progress
+                source=path,
+                fmt=format,
+                tags=tag,
+                publish=publish,
+                dry_run=dry_run,
+                progress=progress,
+                skip_invalid=skip_invalid,
             )
         except ImportRefused as refused:
             progress.finish()
-            if refused.report is not None and refused.report.records:
-                self._summary(refused.report)
-                for failure in refused.report.failures:
+            report = refused.report
+            if report is not None and report.records:
+                # No outcome table: "created 86" above "Nothing was imported" would say the opposite.
+                self.stderr.write(
+                    f"{report.format_name} · {report.source_name} · {report.records:,} records read, "
+                    f"{report.unreadable:,} can't be read:"
+                )
+                for failure in report.failures:
                     self.stderr.write(f"  {failure}")
+                if report.unreadable > len(report.failures):
+                    self.stderr.write(f"  … and {report.unreadable - len(report.failures):,} more.")
+                if not skip_invalid and report.imported:
+                    self.stderr.write(
+                        f"To import the other {report.imported:,} records and skip these, use --skip-invalid."
+                    )
             raise CommandError(refused.message) from None
         progress(report.records, 1.0, final=True)
         progress.finish()
         self._summary(report)
+        if report.counts["skipped"]:
+            self.stdout.write(f"Skipped {report.counts['skipped']:,} records that can't be read:")
+            for failure in report.failures:
+                self.stdout.write(f"  {failure}")
+            if report.counts["skipped"] > len(report.failures):
+                self.stdout.write(f"  … and {report.counts['skipped'] - len(report.failures):,} more.")
         if options["verbosity"] >= 2:
             for outcome in report.outcomes:
                 detail = f" — {outcome.message}" if outcome.message else ""
@@ -112,6 +142,7 @@ class Command(BaseCommand):
             f"{report.format_name} · {report.source_name} · {report.seconds:.1f} s · {report.rate:,.0f} records/s"
         )
         self.stdout.write(f"  {'outcome':<10} {'records':>{width}}")
-        for name in ("created", "updated", "unchanged", "failed"):
+        last = "skipped" if report.skip_invalid else "failed"
+        for name in ("created", "updated", "unchanged", last):
             self.stdout.write(f"  {name:<10} {report.counts[name]:>{width},}")
         self.stdout.write(f"  {'total':<10} {report.records:>{width},}")

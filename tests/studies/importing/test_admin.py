@@ -124,3 +124,41 @@ def test_moderator_publishes(client, moderator, sample):
     assert "published now" in page.get_text()
     client.post(URL, {"token": page.find("input", {"name": "token"})["value"]})
     assert Study.objects.published().count() == 3
+
+
+STUBS = (
+    b"TY  - JOUR\nTI  - First good\nER  - \nTY  - JOUR\nAU  - Stub, A\nER  - \nTY  - JOUR\nTI  - Second good\nER  - \n"
+)
+
+
+def test_skip_invalid_checkbox_previews_and_imports_the_good_records(client, editor):
+    client.force_login(editor)
+    form = BeautifulSoup(client.get(URL).content, "html.parser")
+    assert form.find("input", {"name": "skip_invalid", "type": "checkbox"})
+
+    # Without it, the file is refused, and the page says what the box would do.
+    response = client.post(URL, {"file": SimpleUploadedFile("stubs.ris", STUBS), "format": "auto"})
+    assert response.status_code == 400
+    text = BeautifulSoup(response.content, "html.parser").get_text(" ", strip=True)
+    assert "Skip records that can't be read" in text and "import the other 2 records" in text
+
+    response = client.post(
+        URL, {"file": SimpleUploadedFile("stubs.ris", STUBS), "format": "auto", "skip_invalid": "on"}
+    )
+    assert response.status_code == 200
+    page = BeautifulSoup(response.content, "html.parser")
+    counts = {
+        row.th.get_text(strip=True): row.td.get_text(strip=True) for row in page.select(".import-counts tbody tr")
+    }
+    assert counts == {"Would be created": "2", "Would be updated": "0", "Unchanged": "0", "Skipped": "1"}
+    skipped = page.select(".import-failures li")
+    assert [item.get_text(" ", strip=True) for item in skipped] == ["Record 2 (line 4) : it has no title."] or [
+        item.get_text(strip=True) for item in skipped
+    ] == ["Record 2 (line 4): it has no title."]
+    assert "Records that will be skipped" in page.get_text()
+    assert page.find("input", {"type": "submit", "value": "Import 2 records"})
+    assert Study.objects.count() == 0
+
+    response = client.post(URL, {"token": page.find("input", {"name": "token"})["value"]}, follow=True)
+    assert sorted(Study.objects.values_list("paper_title", flat=True)) == ["First good", "Second good"]
+    assert "2 created, 0 updated, 0 unchanged, 1 skipped" in response.content.decode()

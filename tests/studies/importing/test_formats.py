@@ -54,7 +54,8 @@ def test_medline_fields(sample):
     assert len(rct.fields["authors"]) == 6
     assert rct.fields["journal"] == "Thrombosis and haemostasis"
     assert (rct.fields["year"], rct.fields["month"]) == (2015, 5)
-    assert (rct.fields["volume"], rct.fields["issue"], rct.fields["pages"]) == ("113", "5", "1135-44")
+    # PubMed's "1135-44", in full.
+    assert (rct.fields["volume"], rct.fields["issue"], rct.fields["pages"]) == ("113", "5", "1135-1144")
     assert rct.fields["doi"] == "10.1160/th14-08-0675"
     assert rct.fields["pmid"] == "25694037"
     assert rct.fields["study_type"] == "rct"
