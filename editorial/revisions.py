@@ -72,7 +72,7 @@ def changes_from_form(entry, form):
 
 
 @transaction.atomic
-def propose(entry, *, user, changes, relations=None, source="admin", base_version=None):
+def propose(entry, *, user, changes, relations=None, source="admin", base_version=None, notify=True):
     """Keep a change to a published ``entry`` for a moderator; returns the
     PendingRevision, or None when it changes nothing. A pending revision of
     the same entry is replaced (its author is told on the review page)."""
@@ -93,7 +93,8 @@ def propose(entry, *, user, changes, relations=None, source="admin", base_versio
         source=source,
         author=user if user and user.is_authenticated else None,
     )
-    notify_revision(revision, "proposed")
+    if notify:  # an import proposes many at once: the queue lists them, no email each
+        notify_revision(revision, "proposed")
     return revision
 
 

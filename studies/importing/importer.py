@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog.models import Status
 from editorial.workflow import may_moderate
 from studies.models import Study, TaggedStudy
 
@@ -64,8 +65,8 @@ def study_import(
     ImportRefused (with ``.report``) when the file can't be imported; then
     nothing was written.
     """
-    if publish and user is not None and not can_publish(user):
-        raise PermissionDenied("Only moderators may publish.")
+    if publish and not can_publish(user):
+        raise PermissionDenied("Only moderators may publish: name a user who may moderate (--user NAME).")
     started = time.monotonic()
     extra_tags = _clean_tag_names(tags)
     source_file, fmt, records = open_records(source, fmt)
@@ -141,7 +142,12 @@ class Importer:
         self.reason = f"Imported from {report.source_name}"[:100]
         self.matcher = Matcher()
         self.slugs = Slugs()
-        self.tags = TagBook(report)
+        # A moderator's import (or the command line's, run by whoever runs the
+        # server, without --user) writes directly; anyone else's never creates
+        # a tag and never changes a published study: those changes wait for a
+        # moderator (editorial.revisions), as an editor's edit in the admin does.
+        self.trusted = user is None or may_moderate(user)
+        self.tags = TagBook(report, may_create=self.trusted)
 
     def process(self, items):
         records = []
@@ -158,7 +164,7 @@ class Importer:
             return
         matches = self.matcher.match(records)
         _load_current_tags([study for study in matches.values() if isinstance(study, Study)])
-        creates, updates, quiet_updates, tag_plan = [], [], [], {}
+        creates, updates, quiet_updates, tag_plan, proposals = [], [], [], {}, []
         for record in records:
             study = matches.get(record.number)
             if isinstance(study, str):  # a conflict, explained
@@ -166,12 +172,15 @@ class Importer:
             elif study is None:
                 creates.append(record)
             else:
-                self._plan_update(record, study, updates, quiet_updates, tag_plan)
+                self._plan_update(record, study, updates, quiet_updates, tag_plan, proposals)
         # Writes stop at the first failure; checking goes on to report every
         # problem. Skipped records (skip_invalid) don't stop them.
         writing = not self.dry_run and not self.report.counts["failed"]
         created = self._create(creates, tag_plan, writing)
-        self.tags.resolve([name for _, names in tag_plan.values() for name in names])
+        self.tags.resolve(
+            [name for _, names in tag_plan.values() for name in names]
+            + [name for _, plan in proposals for name in plan.new_tags]
+        )
         if writing:
             write_batch(
                 created=created,
@@ -184,6 +193,7 @@ class Importer:
                 now=self.now,
                 reason=self.reason,
                 source_name=self.report.source_name,
+                proposals=proposals,
             )
             for study in created:
                 study.outcome.study_id = study.pk
@@ -204,9 +214,14 @@ class Importer:
         )
         return True
 
-    def _plan_update(self, record, study, updates, quiet_updates, tag_plan):
+    def _plan_update(self, record, study, updates, quiet_updates, tag_plan, proposals):
         plan = planning.plan_update(record, study, extra_tags=self.extra_tags, publish=self.publish, now=self.now)
-        if plan.changes or plan.new_tags:
+        waits = False
+        if (plan.changes or plan.new_tags) and not self.trusted and study.status == Status.PUBLISHED:
+            outcome, waits = "updated", True
+            proposals.append((study, plan))
+            self.report.proposed += 1
+        elif plan.changes or plan.new_tags:
             outcome = "updated"
             updates.append((study, plan))
             tag_plan[id(study)] = (study, plan.new_tags)
@@ -223,7 +238,8 @@ class Importer:
                 title=study.title,
                 changes=names,
                 study_id=study.pk,
-                message=("changes " + ", ".join(names)) if names else "",
+                message=(("changes " + ", ".join(names)) if names else "")
+                + (" — published: waits for a moderator's approval" if waits else ""),
             )
         )
 
@@ -243,12 +259,13 @@ class Importer:
 
 
 def _load_current_tags(studies):
-    """The folded tag names each matched study carries now, in one query."""
+    """The tags each matched study carries now (folded names, and ids), in one query."""
     for study in studies:
-        study.current_tags = set()
+        study.current_tags, study.current_tag_ids = set(), set()
     by_id = {study.pk: study for study in studies}
     if by_id:
-        for study_id, name in TaggedStudy.objects.filter(content_object_id__in=by_id).values_list(
-            "content_object_id", "tag__name"
+        for study_id, tag_id, name in TaggedStudy.objects.filter(content_object_id__in=by_id).values_list(
+            "content_object_id", "tag_id", "tag__name"
         ):
             by_id[study_id].current_tags.add(planning.fold(name))
+            by_id[study_id].current_tag_ids.add(tag_id)

@@ -37,6 +37,11 @@ class ImportReport:
     outcomes: list = field(default_factory=list)
     failures: list = field(default_factory=list)
     new_tags: list = field(default_factory=list)
+    # Tags the file names that don't exist and that this user may not create
+    # (only moderators create tags): left out.
+    tags_left_out: list = field(default_factory=list)
+    # Published studies whose changes wait for a moderator (editorial.revisions).
+    proposed: int = 0
     seconds: float = 0.0
 
     @property

@@ -12,6 +12,7 @@ from simple_history.utils import bulk_update_with_history
 
 from catalog.indexing import sync_entries
 from catalog.models import Status, Tag, WorkflowAction
+from editorial.revisions import propose, to_json
 from editorial.workflow import record_many
 from studies.models import Study, TaggedStudy
 
@@ -61,11 +62,13 @@ class Slugs:
 
 
 class TagBook:
-    """The tags an import brings: found case-insensitively, created when new."""
+    """The tags an import brings: found case-insensitively, created when new
+    (``may_create``: a moderator's import; anyone else's leaves them out)."""
 
-    def __init__(self, report):
+    def __init__(self, report, *, may_create=True):
         self.report = report
-        self.tags = {}  # folded name → Tag (None: to be created)
+        self.may_create = may_create
+        self.tags = {}  # folded name → Tag (None: to be created, or left out)
 
     def resolve(self, names):
         """Find the batch's tags in one query; note those to create (in the report)."""
@@ -79,7 +82,7 @@ class TagBook:
         for name in missing:
             if fold(name) not in self.tags:
                 self.tags[fold(name)] = None
-                self.report.new_tags.append(name)
+                (self.report.new_tags if self.may_create else self.report.tags_left_out).append(name)
 
     def create_missing(self):
         names = [name for name in self.report.new_tags if self.tags.get(fold(name)) is None]
@@ -101,11 +104,20 @@ class TagBook:
     def __getitem__(self, name):
         return self.tags[fold(name)]
 
+    def ids(self, names):
+        """The ids of the tags ``names`` stand for (left-out ones skipped)."""
+        return [tag.pk for tag in (self.tags.get(fold(name)) for name in names) if tag is not None]
 
-def write_batch(*, created, updates, quiet_updates, tag_plan, tags, publish, user, now, reason, source_name):
+
+def write_batch(
+    *, created, updates, quiet_updates, tag_plan, tags, publish, user, now, reason, source_name, proposals=()
+):
     """Write one batch: ``created`` studies, ``updates`` [(study, UpdatePlan)],
-    ``quiet_updates`` [(study, import_record)], ``tag_plan`` {key: (study, names)}."""
-    tags.create_missing()
+    ``quiet_updates`` [(study, import_record)], ``tag_plan`` {key: (study, names)},
+    ``proposals`` [(study, UpdatePlan)]: changes to published studies that
+    wait for a moderator instead (an editor's import)."""
+    if tags.may_create:
+        tags.create_missing()
     if created:
         # No revision for the created state: Study.imported_at says when,
         # and the first update records the state before it (see update_studies).
@@ -118,9 +130,9 @@ def write_batch(*, created, updates, quiet_updates, tag_plan, tags, publish, use
             study.import_record = import_record
         Study.objects.bulk_update([study for study, _ in quiet_updates], ["import_record"], batch_size=500)
     links = [
-        TaggedStudy(content_object_id=study.pk, tag_id=tags[name].pk)
+        TaggedStudy(content_object_id=study.pk, tag_id=tag_id)
         for study, names in tag_plan.values()
-        for name in names
+        for tag_id in tags.ids(names)
     ]
     TaggedStudy.objects.bulk_create(links, batch_size=2000)
     if publish:
@@ -135,6 +147,22 @@ def write_batch(*, created, updates, quiet_updates, tag_plan, tags, publish, use
     touched = created + [study for study, _ in updates]
     if touched:
         sync_entries(touched)
+    for study, plan in proposals:
+        propose_update(study, plan, tags=tags, user=user, now=now)
+
+
+def propose_update(study, plan, *, tags, user, now):
+    """A change an import brings to a published study, kept for a moderator:
+    the fields, what the import record becomes (so a later import knows what
+    this one brought, once approved), and the tag set with the new tags."""
+    changes = {name: to_json(Study._meta.get_field(name), value) for name, value in plan.changes.items()}
+    changes["import_record"] = plan.import_record
+    changes["imported_at"] = now.isoformat()
+    relations = {}
+    new_ids = tags.ids(plan.new_tags)
+    if new_ids:
+        relations["tags"] = sorted({*study.current_tag_ids, *new_ids})
+    propose(study, user=user, changes=changes, relations=relations, source="import", notify=False)
 
 
 def update_studies(updates, *, user, now, reason):

@@ -1,11 +1,13 @@
-"""python manage.py import_studies PATH [--format …] [--tag NAME]... [--publish] [--dry-run] [--skip-invalid]"""
+"""python manage.py import_studies PATH [--format …] [--tag NAME]... [--publish --user NAME] [--user NAME]
+[--dry-run] [--skip-invalid]"""
 
 import sys
 import time
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from studies.importing import FORMATS, ImportRefused, study_import
+from studies.importing import FORMATS, ImportRefused, can_publish, study_import
 
 
 class Progress:
@@ -70,7 +72,17 @@ class Command(BaseCommand):
             metavar="NAME",
             help="Add this tag to every imported study (repeatable).",
         )
-        parser.add_argument("--publish", action="store_true", help="Publish now instead of importing drafts.")
+        parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="Publish now instead of importing drafts (needs --user, a moderator).",
+        )
+        parser.add_argument(
+            "--user",
+            metavar="NAME",
+            help="Import as this user: the revisions and the workflow log name them; an editor's import never "
+            "creates tags, and its changes to published studies wait for a moderator.",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Check and match everything, write nothing.")
         parser.add_argument(
             "--skip-invalid",
@@ -79,7 +91,17 @@ class Command(BaseCommand):
             "the whole file).",
         )
 
-    def handle(self, *args, path, format, tag, publish, dry_run, skip_invalid, **options):
+    def handle(self, *args, path, format, tag, publish, dry_run, skip_invalid, user=None, **options):
+        importer = None
+        if user:
+            importer = get_user_model()._default_manager.filter(**{get_user_model().USERNAME_FIELD: user}).first()
+            if importer is None or not importer.is_active:
+                raise CommandError(f"There is no active user “{user}”.")
+        if publish and not can_publish(importer):
+            raise CommandError(
+                "--publish needs --user NAME, a user who may moderate (Moderators group or superuser): "
+                "publishing is a moderator's decision."
+            )
         progress = Progress(self.stderr._out if hasattr(self.stderr, "_out") else sys.stderr)
         try:
             report = study_import(
@@ -88,6 +110,7 @@ class Command(BaseCommand):
                 tags=tag,
                 publish=publish,
                 dry_run=dry_run,
+                user=importer,
                 progress=progress,
                 skip_invalid=skip_invalid,
             )
@@ -128,6 +151,14 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"New tags: {', '.join(report.new_tags[:20])}" + (" …" if len(report.new_tags) > 20 else "")
             )
+        if report.tags_left_out:
+            left_out = report.tags_left_out
+            self.stdout.write(
+                f"Tags left out (only moderators create tags): {', '.join(left_out[:20])}"
+                + (" …" if len(left_out) > 20 else "")
+            )
+        if report.proposed:
+            self.stdout.write(f"{report.proposed:,} published studies: the changes wait for a moderator's approval.")
         if dry_run:
             self.stdout.write("Dry run: nothing was written.")
         else:

@@ -201,8 +201,8 @@ def test_medline_book_chapter_keeps_the_book_title(write_file):
 
 
 @pytest.mark.django_db
-def test_medline_last_page_in_the_page_head_is_not_below_the_first(client, write_file):
-    study_import(source=write_file("pubmed.nbib", PUBMED), publish=True, skip_invalid=True)
+def test_medline_last_page_in_the_page_head_is_not_below_the_first(client, write_file, moderator):
+    study_import(source=write_file("pubmed.nbib", PUBMED), publish=True, skip_invalid=True, user=moderator)
     study = Study.objects.get(pmid="8692918")
     page = client.get(study.get_absolute_url()).content.decode()
     assert '<meta name="citation_firstpage" content="6913">' in page

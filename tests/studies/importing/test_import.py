@@ -72,8 +72,13 @@ def test_fields_tags_and_listing_index(sample):
     assert study.imported_at is not None and len(study.import_record["abstract"]) == len("sha256:") + 64
 
 
-def test_publish(sample):
-    run(sample("zotero.ris"), "--publish")
+def test_publish(sample, moderator, editor):
+    with pytest.raises(CommandError, match="--publish needs --user"):
+        run(sample("zotero.ris"), "--publish")
+    with pytest.raises(CommandError, match="--publish needs --user"):
+        run(sample("zotero.ris"), "--publish", "--user", editor.username)
+    assert not Study.objects.exists()
+    run(sample("zotero.ris"), "--publish", "--user", moderator.username)
     assert Study.objects.published().count() == 3
     assert Tag.objects.get(name="Bone").entry_count == 1
 
@@ -263,7 +268,9 @@ def test_progress_goes_to_stderr_and_summary_to_stdout(sample):
     assert "500 records" in stream.getvalue() and "25% of the file" in stream.getvalue() and "left" in stream.getvalue()
 
 
-def test_publishing_on_import_records_a_transition_per_study(db, tmp_path):
+def test_publishing_on_import_records_a_transition_per_study(db, tmp_path, moderator):
+    from django.contrib.auth.models import User
+
     from django.contrib.contenttypes.models import ContentType
 
     from catalog.models import Transition
@@ -274,7 +281,7 @@ def test_publishing_on_import_records_a_transition_per_study(db, tmp_path):
         "TY  - JOUR\nTI  - First imported paper\nPY  - 2020\nDO  - 10.1000/one\nER  - \n"
         "TY  - JOUR\nTI  - Second imported paper\nPY  - 2021\nDO  - 10.1000/two\nER  - \n"
     )
-    study_import(source=str(path), publish=True)
+    study_import(source=str(path), publish=True, user=User.objects.get(username="mona"))
     log = Transition.objects.filter(content_type=ContentType.objects.get(app_label="studies", model="study"))
     assert sorted(log.values_list("title", "from_status", "to_status")) == [
         ("First imported paper", "draft", "published"),
