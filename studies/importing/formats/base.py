@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
 
+from studies.identifiers import is_pmid, normalise_doi, normalise_pmid
 from studies.models import Study, StudyType
 
 # Stated in the README. A reference manager's export of a few thousand
@@ -211,8 +212,6 @@ MONTHS = {
 }  # fmt: skip
 
 YEAR = re.compile(r"\b(1[89]\d\d|2\d\d\d)\b")
-DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*|doi\s+)", re.IGNORECASE)
-PMID = re.compile(r"^\d{1,10}$")
 _validate_url = URLValidator(schemes=["http", "https"])
 
 # Publication types as sources write them (PubMed PT, CSL "type", RIS TY,
@@ -271,12 +270,6 @@ def study_type_from(types):
     if not known:
         return None
     return TYPE_OF[min(known, key=TYPE_RANK.__getitem__)]
-
-
-def normalise_doi(value):
-    """'https://doi.org/10.3390/NU13041222' → '10.3390/nu13041222'."""
-    doi = DOI_PREFIX.sub("", (value or "").strip()).strip().lower()
-    return doi
 
 
 def title_key(title):
@@ -515,11 +508,12 @@ def clean_record(record):
         year = None
     month = month_number(month) if year else None
 
+    # The same canonical forms as the admin form's (studies.identifiers).
     doi = normalise_doi(data.get("doi"))
     if doi and not (doi.startswith("10.") and "/" in doi):
         raise RecordError(f"the DOI {data.get('doi')!r} is not a DOI (a DOI starts with 10. and has a /).")
-    pmid = one_line(data.get("pmid"))
-    if pmid and not PMID.match(pmid):
+    pmid = normalise_pmid(one_line(data.get("pmid")))
+    if pmid and not is_pmid(pmid):
         raise RecordError(f"the PMID {pmid!r} is not a PubMed ID (digits only).")
     url = one_line(data.get("url"))
     if url.startswith("//"):
