@@ -302,3 +302,13 @@ for _index, _url in enumerate(_replica_urls):
 if _replica_urls:
     DATABASE_ROUTERS = ["k2site.db_router.PrimaryReplicaRouter"]
 # --- end of read replicas ------------------------------------------------------
+
+# --- Fill from DOI or PMID (studies/lookup.py) ----------------------------------
+# The study admin's "Fill from DOI or PMID" asks Crossref (DOIs) and PubMed
+# E-utilities (PMIDs) from the server, with SITE_NAME and DEFAULT_FROM_EMAIL
+# in its User-Agent. LOOKUP_TIMEOUT: seconds before a silent service counts
+# as not answering (the editor is told so and types the fields by hand).
+CROSSREF_API_URL = os.environ.get("CROSSREF_API_URL", "https://api.crossref.org").rstrip("/")
+PUBMED_EUTILS_URL = os.environ.get("PUBMED_EUTILS_URL", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils").rstrip("/")
+LOOKUP_TIMEOUT = float(os.environ.get("LOOKUP_TIMEOUT", "5"))
+# --- end of fill from DOI or PMID ------------------------------------------------

@@ -1,19 +1,12 @@
 from django.contrib import admin
+from django.urls import path
 
-from editorial.admin.entries import EntryAdmin, EntryAdminForm
+from editorial.admin.entries import EntryAdmin
 from editorial.admin.filters import CreatedByFilter, TagFilter
 
+from .forms import StudyAdminForm
+from .lookup import admin_lookup_view
 from .models import Study
-from .validators import validate_pdf
-
-
-class StudyAdminForm(EntryAdminForm):
-    def clean_pdf(self):
-        upload = self.cleaned_data.get("pdf")
-        # Only a new upload is checked; an unchanged field holds the stored file.
-        if upload and hasattr(upload, "content_type"):
-            validate_pdf(upload)
-        return upload
 
 
 @admin.register(Study)
@@ -22,7 +15,25 @@ class StudyAdmin(EntryAdmin):
     and bulk actions come from editorial.admin.entries.EntryAdmin."""
 
     form = StudyAdminForm
-    list_display = ["title", "study_type", "journal", "year", "status_label", "tag_names", "updated_at", "preview_link"]
+
+    class Media:
+        # "Fill from DOI or PMID" next to the DOI field (studies.lookup).
+        js = ["k2site/admin/fill_from_identifier.js"]
+
+    def get_urls(self):
+        # Before the inherited "<path:object_id>/" patterns, which would take "lookup/".
+        lookup = path("lookup/", self.admin_site.admin_view(self.lookup_view), name="studies_study_lookup")
+        return [lookup, *super().get_urls()]
+
+    def lookup_view(self, request):
+        return admin_lookup_view(self, request)
+
+    @admin.display(description="journal, year", ordering="journal")
+    def source(self, study):
+        return " ".join(filter(None, [study.journal, str(study.year or "")]))
+
+    # Journal and year share a column: the list stays readable at 1280 px.
+    list_display = ["title", "study_type", "source", "status_label", "tag_names", "updated_at", "preview_link"]
     list_filter = ["status", "study_type", TagFilter, "year", CreatedByFilter]
     search_fields = ["title", "paper_title", "doi", "pmid", "journal", "authors"]
     prepopulated_fields = {"slug": ["title"]}
@@ -36,6 +47,7 @@ class StudyAdmin(EntryAdmin):
         "authors",
         "affiliation",
         "journal",
+        "publisher",
         "year",
         "month",
         "volume",

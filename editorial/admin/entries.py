@@ -52,7 +52,7 @@ MARKDOWN_FIELDS = ("body", "summary", "description")
 BLOCK_FIELDS = ("body", "summary")
 BLOCKS_HELP = (
     "Listing blocks, each on lines of their own: [[list vitamin-k2+bone]] (options: type=rct years=2010-2020 "
-    "limit=10 heading=\"…\") or [[picks Heading]], then one address per line, then [[/picks]]."
+    'limit=10 heading="…") or [[picks Heading]], then one address per line, then [[/picks]].'
 )
 
 

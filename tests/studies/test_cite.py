@@ -117,7 +117,8 @@ def test_sparse_study_exports_only_what_it_has(client, db):
     (record,) = rispy.loads(client.get("/studies/bare/cite.ris").content.decode())
     assert set(record) == {"type_of_reference", "title"}
     (item,) = json.loads(client.get("/studies/bare/cite.json").content)
-    assert set(item) == {"id", "type", "title"}
+    assert set(item) == {"id", "type", "title", "genre"}
+    assert item["genre"] == "Randomized Controlled Trial"  # the factory's study type
 
 
 def test_listing_exports_all_studies_of_an_intersection(client, site, study):
@@ -125,8 +126,8 @@ def test_listing_exports_all_studies_of_an_intersection(client, site, study):
     library = bibtexparser.parse_string(text)
     titles = [entry.fields_dict["title"].value for entry in library.entries]
     assert titles == [
-        'The Dual Role of Vitamin K2 in "Bone-Vascular Crosstalk": 50\\% \\& \\{more\\}',
-        "Vitamin K and calcium – a review",
+        'The Dual Role of Vitamin {K2} in "Bone-Vascular Crosstalk": 50\\% \\& \\{more\\}',
+        "Vitamin {K} and calcium – a review",
         "Menaquinone-7 and bone density",
     ]
     assert len({entry.key for entry in library.entries}) == 3
@@ -186,7 +187,20 @@ def test_study_citation_meta_tags(client, study):
     data = json.loads(head.find("script", type="application/ld+json").string)
     assert data["@type"] == "ScholarlyArticle"
     assert data["name"] == 'The Dual Role of Vitamin K2 in "Bone-Vascular Crosstalk": 50% & {more}'
-    assert [a["familyName"] for a in data["author"]] == ["Mandatori", "Di Pietro", "Müller", "K2 Study Group"]
+    assert [a.get("familyName") for a in data["author"]] == ["Mandatori", "Di Pietro", "Müller", None]
+    assert data["author"][3] == {"@type": "Organization", "name": "K2 Study Group"}
+    assert {a["@type"] for a in data["author"][:3]} == {"Person"}
+    # Volume and issue belong to PublicationVolume/PublicationIssue, not to the article.
+    assert "volumeNumber" not in data and "issueNumber" not in data
+    assert data["isPartOf"] == {
+        "@type": "PublicationIssue",
+        "issueNumber": "4",
+        "isPartOf": {
+            "@type": "PublicationVolume",
+            "volumeNumber": "13",
+            "isPartOf": {"@type": "Periodical", "name": "Nutrients"},
+        },
+    }
     assert data["sameAs"] == "https://doi.org/10.3390/nu13041222"
     assert data["datePublished"] == "2021-04"
 

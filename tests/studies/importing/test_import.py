@@ -270,7 +270,6 @@ def test_progress_goes_to_stderr_and_summary_to_stdout(sample):
 
 def test_publishing_on_import_records_a_transition_per_study(db, tmp_path, moderator):
     from django.contrib.auth.models import User
-
     from django.contrib.contenttypes.models import ContentType
 
     from catalog.models import Transition

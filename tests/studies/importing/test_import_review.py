@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 SURFACES = ["/", "/studies/", "/tags/", "/tags/bone/", "/feed/", "/studies/k2-bone/", "/studies/k2-bone/cite.ris"]
 RIS = (
     "TY  - JOUR\nTI  - Menaquinone-7 and bone: a randomised trial\nAU  - Knapen, Marjo H J\nPY  - 2013\n"
-    "DO  - 10.1007/s00198-013-2325-6\nAB  - A new abstract from the file.\nKW  - Bone\nKW  - Brand new keyword\nER  - \n"
+    "DO  - 10.1007/s00198-013-2325-6\nAB  - A new abstract from the file.\n"
+    "KW  - Bone\nKW  - Brand new keyword\nER  - \n"
     "TY  - JOUR\nTI  - A paper new to the site\nPY  - 2020\nKW  - Another new keyword\nKW  - Bone\nER  - \n"
 )
 
