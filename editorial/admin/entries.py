@@ -501,6 +501,8 @@ class EntryAdmin(RefuseForbiddenActionsMixin, SimpleHistoryAdmin):
             "old": old,
             "new": new,
             "changes": revision_changes(self.model, old, new),
+            "old_label": f"Version {old.version}",
+            "new_label": f"Version {new.version}",
             "history_url": admin_url(obj, "history"),
             "change_url": admin_url(obj),
         }

@@ -13,8 +13,21 @@ from common.admin_urls import admin_url
 from editorial.models import PendingRevision
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A list to read: nothing is added, changed or deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ReviewQueueEntry)
-class ReviewQueueAdmin(admin.ModelAdmin):
+class ReviewQueueAdmin(ReadOnlyAdmin):
     """What waits for a moderator, oldest submission first, articles and
     studies together (read from the listing index)."""
 
@@ -57,15 +70,6 @@ class ReviewQueueAdmin(admin.ModelAdmin):
         # ordering (newest paper first), not by when it was submitted.
         return [F("submitted_at").asc(nulls_first=True), "id"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @staticmethod
     def _source(entry):
         """(model, id) of the article or study behind a listing row."""
@@ -102,7 +106,7 @@ class ReviewQueueAdmin(admin.ModelAdmin):
 
 
 @admin.register(Transition)
-class TransitionAdmin(admin.ModelAdmin):
+class TransitionAdmin(ReadOnlyAdmin):
     """The whole workflow log, read-only."""
 
     list_display = ["created_at", "title", "action", "from_status", "to_status", "actor", "comment"]
@@ -111,12 +115,3 @@ class TransitionAdmin(admin.ModelAdmin):
     search_fields = ["title", "comment"]
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
