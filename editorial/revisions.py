@@ -49,25 +49,31 @@ def from_json(field, value):
 
 
 def changes_from_form(entry, form):
-    """({field: value}, {relation: [ids]}) of what ``form`` changes on
-    ``entry`` (the instance the form has already been applied to). A new
-    upload is stored now, under its final, unguessable name."""
+    """({field: value}, {relation: [ids]}) of where ``form`` (already applied
+    to ``entry``) differs from the stored entry — not from the form's initial
+    values, which a restore takes from an old revision. A new upload is
+    stored now, under its final, unguessable name."""
     changes, relations = {}, {}
-    opts = type(entry)._meta
-    for name in form.changed_data:
-        if name in NOT_CONTENT:
+    model = type(entry)
+    stored = model._default_manager.get(pk=entry.pk)
+    for name in form.cleaned_data:
+        if name in NOT_CONTENT or name not in {field.name for field in model._meta.get_fields()}:
             continue
-        field = opts.get_field(name)
+        field = model._meta.get_field(name)
         if field.many_to_many or name == "tags":
-            relations[name] = sorted(item.pk for item in form.cleaned_data.get(name) or [])
+            proposed = sorted(item.pk for item in form.cleaned_data.get(name) or [])
+            if proposed != sorted(getattr(stored, name).values_list("pk", flat=True)):
+                relations[name] = proposed
         elif isinstance(field, models.FileField):
             upload = form.cleaned_data.get(name)
             if isinstance(upload, UploadedFile):
                 changes[name] = field.storage.save(field.generate_filename(entry, upload.name), upload)
-            elif upload is False:  # "clear" ticked
+            elif upload is False and getattr(stored, name):  # "clear" ticked
                 changes[name] = ""
         elif field.concrete and not field.primary_key:
-            changes[name] = to_json(field, field.value_from_object(entry))
+            value = to_json(field, field.value_from_object(entry))
+            if value != to_json(field, field.value_from_object(stored)):
+                changes[name] = value
     return changes, relations
 
 

@@ -262,6 +262,9 @@ class EntryAdmin(RefuseForbiddenActionsMixin, SimpleHistoryAdmin):
                 relations=relations,
                 base_version=form.cleaned_data.get("edited_version"),
             )
+            # Tags and relations are in the proposal: the form must not save
+            # them (simple_history's restore calls save_m2m() itself).
+            form.save_m2m = lambda: None
             return
         restoring = getattr(request, "k2_restoring", None)
         workflow.save_with_status(

@@ -13,7 +13,7 @@ from editorial import revisions
 from editorial.models import PendingRevision, RevisionStatus
 from tests.factories import ArticleFactory, StudyFactory, TagFactory
 
-from .helpers import change_form, text_of
+from .helpers import change_form, form_values, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,23 @@ def test_a_newer_change_replaces_a_pending_one(live, editor, login):
     (pending,) = PendingRevision.objects.pending()
     assert pending.changes["title"] == "Second try"
     assert PendingRevision.objects.filter(status=RevisionStatus.SUPERSEDED).count() == 1
+
+
+def test_an_editors_restore_of_a_published_entry_waits_too(client, live, editor, moderator, login):
+    study = live["study"]
+    # A moderator's edit makes a second revision to go back from.
+    url, data = change_form(login(moderator), study)
+    data["title"] = ["Moderated headline"]
+    login(moderator).post(url, data)
+    first = study.history.earliest()
+    editor_client = login(editor)
+    restore_url = f"/admin/studies/study/{study.pk}/history/{first.history_id}/"
+    values = form_values(editor_client.get(restore_url), "historicalstudy_form")
+    values["tags"] = [str(live["calcium"].pk)]
+    assert editor_client.post(restore_url, values).status_code == 302
+    study.refresh_from_db()
+    assert study.title == "Moderated headline"
+    assert sorted(tag.name for tag in study.tags.all()) == ["Bone", "Vitamin K2"]
+    proposal = PendingRevision.objects.pending().of(study).get()
+    assert proposal.changes["title"] == "Menaquinone and bone"
+    assert proposal.relations["tags"] == [live["calcium"].pk]
