@@ -32,6 +32,7 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import DatabaseError
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.cache import cc_delim_re, set_response_etag
 
@@ -169,12 +170,14 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
-            return render(
-                request,
-                "400.html",
-                {"exception": "The address contains a NUL character (%00), which no page accepts."},
-                status=400,
-            )
+            message = "The address contains a NUL character (%00), which no page accepts."
+            if request.path.startswith("/api/"):
+                # The API's error shape: the parameters at fault named (api.exceptions).
+                names = {name for name, value in request.GET.lists() if any("\x00" in item for item in value)}
+                names |= {name for name in request.GET if "\x00" in name}
+                errors = {name.replace("\x00", "%00"): [message] for name in sorted(names)} or {"path": [message]}
+                return JsonResponse({"detail": message, "errors": errors}, status=400)
+            return render(request, "400.html", {"exception": message}, status=400)
         return self.get_response(request)
 
 

@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "simple_history",
+    # The JSON API (api/): Django REST framework, its OpenAPI schema, CORS.
+    "rest_framework",
+    "drf_spectacular",
+    "corsheaders",
     # Admin login throttling (see "Security" below).
     "axes",
     # The apps, lowest layer first (README, "Tour"); k2site itself is the
@@ -55,6 +59,7 @@ INSTALLED_APPS = [
     "studies",
     "articles",
     "discovery",
+    "api",
     "sampledata",
 ]
 
@@ -62,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
+    # CORS headers on /api/ only (CORS_URLS_REGEX), before anything that answers.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "k2site.middleware.RejectNulMiddleware",
     # ETag on every page and feed; a matching If-None-Match gets a 304.
@@ -302,6 +309,38 @@ for _index, _url in enumerate(_replica_urls):
 if _replica_urls:
     DATABASE_ROUTERS = ["k2site.db_router.PrimaryReplicaRouter"]
 # --- end of read replicas ------------------------------------------------------
+
+# --- The JSON API (api/, README "JSON API") -------------------------------------
+# Anonymous and read-only: no authentication (so no session is read and the
+# page cache applies), JSON only, errors as {"detail": …}. API_THROTTLE_RATE:
+# requests per client address (django-axes' notion of it), counted in the
+# site's cache; past it, 429 with Retry-After.
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "120/minute")
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientAddressThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": API_THROTTLE_RATE},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.exceptions.handler",
+    "DEFAULT_METADATA_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "K2 Site API",
+    "DESCRIPTION": "Published studies, articles and categories as JSON: the same data as the pages.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+}
+# Public data: any site may read it from a browser, GET only, no cookies.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_CREDENTIALS = False
+# --- end of the JSON API ---------------------------------------------------------
 
 # --- Fill from DOI or PMID (studies/lookup.py) ----------------------------------
 # The study admin's "Fill from DOI or PMID" asks Crossref (DOIs) and PubMed

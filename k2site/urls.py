@@ -36,6 +36,7 @@ urlpatterns = [
     path("studies/", include("studies.urls")),
     path("tags/", include(tag_patterns)),
     path("search/", discovery_views.search, name="search"),
+    path("api/v1/", include("api.urls", namespace="api")),
     path("feed/", feeds.SiteFeed(), name="feed"),
     path("healthz", views.healthz, name="healthz"),
     path(

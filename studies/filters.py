@@ -9,6 +9,8 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from catalog.models import Tag
 
@@ -83,6 +85,8 @@ class StudyFilter(django_filters.FilterSet):
     def filter_text(self, queryset, name, value):
         return queryset.matching(value) if value.strip() else queryset
 
+    # The API's schema (api/): each ``tag`` value is a category's slug.
+    @extend_schema_field(OpenApiTypes.STR)
     def filter_tags(self, queryset, name, tags):
         # One EXISTS per tag ("all of"): PostgreSQL walks the date-ordered
         # index and probes each tag's (study, tag) unique index, stopping when

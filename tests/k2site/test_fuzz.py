@@ -42,6 +42,15 @@ PATTERNS = {
     "/healthz": [],
     "/preview/studies/{number}/": [],
     "/preview/articles/{number}/": [],
+    "/api/v1/": [],
+    "/api/v1/studies/": ["q", "type", "year_min", "year_max", "tag", "journal", "sort", "cursor"],
+    "/api/v1/studies/{slug}/": [],
+    "/api/v1/articles/": ["cursor"],
+    "/api/v1/articles/{slug}/": [],
+    "/api/v1/tags/": [],
+    "/api/v1/tags/{tags}/entries/": ["cursor"],
+    "/api/v1/schema/": [],
+    "/api/v1/docs/": [],
 }
 
 

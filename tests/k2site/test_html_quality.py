@@ -29,6 +29,7 @@ PAGES = [
     "/articles/calcium-and-vitamin-k2-many-studies/",
     "/studies/vitamin-k-and-bone/",
     "/tags/no-such-tag/",
+    "/api/v1/docs/",
 ]
 MISSING_PAGE = "/tags/no-such-tag/"
 
