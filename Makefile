@@ -12,7 +12,13 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+# The HTML checker (vnu.jar) and axe-core the tests run, pinned in
+# package-lock.json; without npm their tests are skipped (on CI they fail).
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed $(if $(shell command -v npm),node_modules/.installed)
 
 PORT ?= 8000
 
@@ -52,4 +58,4 @@ migrations-check: install
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) staticfiles db.sqlite3 .pytest_cache
+	rm -rf $(VENV) node_modules staticfiles db.sqlite3 .pytest_cache

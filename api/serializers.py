@@ -49,6 +49,10 @@ class EntrySerializer(serializers.Serializer):
     slug = serializers.CharField()
     title = serializers.CharField()
     type_label = serializers.CharField(help_text='"RCT", "Meta-analysis"…; empty for articles and other studies.')
+    notice = serializers.CharField(
+        help_text='A later notice about the paper: "retracted", "corrected" (an erratum) or "concern" '
+        "(an expression of concern); empty when there is none."
+    )
     year = serializers.IntegerField(allow_null=True)
     month = serializers.IntegerField(allow_null=True)
     page_url = serializers.SerializerMethodField()
@@ -74,6 +78,10 @@ class StudySummarySerializer(serializers.Serializer):
     title = serializers.CharField()
     citation_title = serializers.CharField()
     study_type = serializers.SerializerMethodField()
+    notice = serializers.CharField(
+        help_text='A later notice about the paper: "retracted", "corrected" (an erratum) or "concern" '
+        "(an expression of concern); empty when there is none."
+    )
     authors = AuthorSerializer(many=True)
     journal = serializers.CharField()
     year = serializers.IntegerField(allow_null=True)
@@ -115,6 +123,8 @@ class StudySerializer(StudySummarySerializer):
     issue = serializers.CharField()
     pages = serializers.CharField()
     url = serializers.CharField(help_text="The study's own address (publisher, PubMed…), if recorded.")
+    notice_citation = serializers.CharField(help_text="The notice's citation, e.g. “Retraction in: J Nutr. …”.")
+    notice_url = serializers.CharField(help_text="The notice's address, if recorded.")
     abstract = serializers.CharField()
     highlights = serializers.SerializerMethodField()
     pdf_url = serializers.SerializerMethodField()

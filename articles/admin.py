@@ -18,6 +18,20 @@ class AuthorFilter(StaffFilter):
         return queryset
 
 
+class CitesRetractedFilter(admin.SimpleListFilter):
+    """Articles drawing on a retracted study: the editors' list to revisit
+    (linked from the admin index's "Reports")."""
+
+    title = "cites a retracted study"
+    parameter_name = "cites_retracted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes")]
+
+    def queryset(self, request, queryset):
+        return queryset.citing_retracted() if self.value() == "yes" else queryset
+
+
 class FirstPublishedYearFilter(admin.SimpleListFilter):
     title = "year"
     parameter_name = "year"
@@ -43,7 +57,7 @@ class ArticleAdmin(EntryAdmin):
     and bulk actions come from editorial.admin.entries.EntryAdmin."""
 
     list_display = ["title", "author", "status_label", "tag_names", "first_published_at", "updated_at", "preview_link"]
-    list_filter = ["status", TagFilter, FirstPublishedYearFilter, AuthorFilter]
+    list_filter = ["status", TagFilter, FirstPublishedYearFilter, AuthorFilter, CitesRetractedFilter]
     list_select_related = ["author"]
     search_fields = ["title", "lead", "author__username", "author__last_name"]
     prepopulated_fields = {"slug": ["title"]}

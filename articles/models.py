@@ -1,13 +1,15 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.text import Truncator
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase
 
-from catalog.models import UNDATED, Publishable, PublishableQuerySet, Tag
+from catalog.models import UNDATED, Notice, Publishable, PublishableQuerySet, Tag
 from common import fulltext
 from common.dates import MonthYearMixin
+from common.fulltext import plain_text
 
 
 class TaggedArticle(ItemBase):
@@ -21,31 +23,36 @@ class TaggedArticle(ItemBase):
 
 
 class ArticleQuerySet(PublishableQuerySet):
-    # What full-text search reads (common.fulltext), as in the PostgreSQL
-    # search vector (articles migration 0003).
-    SEARCH_FIELDS = ("title", "lead", "body")
+    # Full-text search (common.fulltext) reads the PostgreSQL search vector
+    # (articles migration 0003) or the SQLite index, where articles are slot 1
+    # (articles migration 0005): title, lead and body. A result quotes its
+    # lead (plain text) and body (Markdown).
+    SEARCH_INDEX_SLOT = 1
     SNIPPET_FIELDS = ("lead", "body")
 
     def for_detail(self):
         return self.select_related("author").prefetch_related("tags")
 
+    def citing_retracted(self):
+        """Articles that draw on (related_studies) a retracted study, in any
+        state: the editors' list of articles to look at again."""
+        citing = Article.related_studies.through.objects.filter(study__notice=Notice.RETRACTED)
+        return self.filter(pk__in=citing.values("article_id"))
+
     def matching(self, query):
         """Articles matching a web-search query (see common.fulltext)."""
-        return fulltext.matching(self, query, text_fields=self.SEARCH_FIELDS)
+        return fulltext.matching(self, query, slot=self.SEARCH_INDEX_SLOT)
 
     def search(self, query):
         """Matching articles annotated with ``rank``, best first."""
-        return fulltext.ranked(self, query, text_fields=self.SEARCH_FIELDS).order_by("-rank", "-id")
+        return fulltext.ranked(self, query, slot=self.SEARCH_INDEX_SLOT).order_by("-rank", "-id")
 
-    def snippets(self, ids, query):
-        """{id: highlighted excerpt} for the articles shown (one query)."""
-        return fulltext.snippets(
-            self,
-            ids,
-            query,
-            text_expression="coalesce(lead, '') || ' ' || coalesce(body, '')",
-            text_fields=self.SNIPPET_FIELDS,
-        )
+    def snippet_sources(self, ids):
+        """The articles shown, annotated with what their search results quote
+        and highlight: ``text``, the lead (plain text), and ``markdown``, the
+        body (discovery.search)."""
+        lead, body = self.SNIPPET_FIELDS
+        return self.filter(pk__in=ids).annotate(text=models.F(lead), markdown=models.F(body))
 
 
 class Article(MonthYearMixin, Publishable):
@@ -92,8 +99,15 @@ class Article(MonthYearMixin, Publishable):
     def month(self):
         return self.first_published_at.month if self.first_published_at else None
 
-    # What the listing index copies (catalog.indexing): articles have no type.
+    # What the listing index copies (catalog.indexing): articles have no
+    # type and no citation; their row shows the lead.
     type_label = ""
+    listing_byline = ""
+    listing_venue = ""
+
+    @property
+    def listing_lead(self):
+        return Truncator(plain_text(self.lead)).chars(300)
 
     @property
     def byline(self):

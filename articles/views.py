@@ -1,8 +1,12 @@
+from collections import Counter
+
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 
 from catalog.blocks import render_body
-from catalog.models import Entry, EntryKind
+from catalog.evidence import rollup, strength
+from catalog.models import Entry, EntryKind, Notice
+from catalog.selectors import ENTRY_INTERSECTIONS, intersections_of
 from common.pagination import paginate
 from editorial.preview import render_preview, require_staff
 
@@ -16,6 +20,10 @@ def article_list(request):
     return render(request, "articles/list.html", {"page": paginate(request, articles)})
 
 
+def by_strength(studies):
+    return sorted(studies, key=lambda study: strength(study.study_type))
+
+
 def detail_context(request, article):
     """What the article page shows; the staff preview renders the same."""
     # The body with its listing blocks; the table of contents from its ## headings.
@@ -27,10 +35,29 @@ def detail_context(request, article):
         "toc": body.toc,
         "tags": tags,
         "related": list(Entry.objects.related_to(article, tags)),
+        # "More on Vitamin K2 and Bone: 29": the intersections of its tags.
+        "intersections": intersections_of(tags, limit=ENTRY_INTERSECTIONS),
         "metadata": article_metadata(request, article, tags),
         "canonical_path": article.get_absolute_url(),
-        "related_studies": list(article.related_studies.published().order_by("-year", "-month")),
+        # What it draws on, strongest designs first, newest first among equals.
+        "related_studies": (related := by_strength(article.related_studies.published().order_by("-year", "-month"))),
+        "rollup": rollup(Counter(study.study_type for study in related)),
+        # "1 retracted": what the roll-up flags (each is marked in the list too).
+        "rollup_flags": rollup_flags(related),
     }
+
+
+def rollup_flags(studies):
+    """ "1 retracted, 1 under an expression of concern" for the studies an
+    article draws on; "" when none is. A correction is not flagged here: the
+    paper stands, corrected (its row still says so)."""
+    retracted = sum(study.is_retracted for study in studies)
+    concern = sum(study.notice == Notice.CONCERN for study in studies)
+    parts = [
+        f"{retracted} retracted" if retracted else "",
+        f"{concern} under an expression of concern" if concern else "",
+    ]
+    return ", ".join(part for part in parts if part)
 
 
 def article_detail(request, slug):

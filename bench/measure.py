@@ -24,17 +24,29 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.db import DatabaseError, connection  # noqa: E402
+from django.http import QueryDict  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import Resolver404, resolve  # noqa: E402
 
+from catalog.filters import ListingFilterForm  # noqa: E402
 from catalog.models import Entry, EntryKind, EntryTag, Tag  # noqa: E402
+from catalog.selectors import resolve_tags  # noqa: E402
+from catalog.tree import ancestor_ids, parent_map  # noqa: E402
 from k2site.middleware import SCHEDULE_CHECK_KEY  # noqa: E402
-from sampledata.seeding.vocabulary import RARE_WORDS  # noqa: E402
+from sampledata.seeding.vocabulary import RARE_WORDS, tag_names  # noqa: E402
 
 # Targets from the issue: server time p95 at 1,000,000 studies, in ms.
 TAG_TARGET, INTERSECTION_3_TARGET, SEARCH_TARGET = 50, 100, 100
 COMMON_WORD, RARE_WORD = "vitamin", RARE_WORDS[0]
+# The category tree (issue 13): a parent's page and a parent × tag
+# intersection cost at most this many times a leaf pair at 1,000,000 studies.
+TREE_RATIO_TARGET = 2.0
+FACETS = "type=rct&year_min=2010&year_max=2020"
+# The pages that target compares, measured again interleaved (one request of
+# each in turn): on a shared machine a ratio of pages measured minutes apart
+# says more about the load's drift than about the pages.
+INTERLEAVED = ("parent", "parent_mid", "parent_x_tag", "leaf_pair")
 # A page whose query runs longer than this is reported as failing, not waited for.
 STATEMENT_TIMEOUT = "30s"
 
@@ -55,9 +67,100 @@ def slugs(tags):
     return "+".join(tag.slug for tag in tags)
 
 
+def ranked_tags():
+    """The tags in use, most used first as seed_bench draws them (the
+    vocabulary's order, long-tail), so every size measures the same tags
+    whatever its sampling noise and however many entries a parent inherits;
+    tags from elsewhere after them, by their own use."""
+    in_use = {tag.name: tag for tag in Tag.objects.filter(entry_count__gt=0)}
+    ranked = [in_use.pop(name) for name in tag_names(Tag.objects.count()) if name in in_use]
+    return ranked + sorted(in_use.values(), key=lambda tag: (-tag.direct_count, tag.pk))
+
+
+def tree_picks(ranked):
+    """The category tree's tags to measure, by rank: {"root": the root with
+    the most tags below it, "mid": the most used tag with both a parent and
+    children, "elsewhere": the most used leaf outside that root, "leaf": the
+    root's most used leaf}, and {tag id: how many tags below it}; ({}, {})
+    on a flat vocabulary."""
+    parents = parent_map()
+    below = {tag.pk: set() for tag in ranked}
+    for tag_id in parents:  # every tag below a ranked one, through its ancestors
+        for ancestor in ancestor_ids(tag_id, parents):
+            if ancestor in below:
+                below[ancestor].add(tag_id)
+    order = {tag.pk: rank for rank, tag in enumerate(ranked)}
+    roots = [tag for tag in ranked if below[tag.pk] and tag.pk not in parents]
+    if not roots:
+        return {}, {}
+    root = min(roots, key=lambda tag: (-len(below[tag.pk]), order[tag.pk]))
+    leaves = [tag for tag in ranked if not below[tag.pk] and tag.pk in parents]
+    mid = [tag for tag in ranked if below[tag.pk] and tag.pk in parents]
+    elsewhere = [tag for tag in leaves if tag.pk not in below[root.pk]]
+    inside = [tag for tag in leaves if tag.pk in below[root.pk]]
+    if not (mid and elsewhere and inside):
+        return {}, {}
+    picks = {"root": root, "mid": mid[0], "elsewhere": elsewhere[0], "leaf": inside[0]}
+    return picks, {tag_id: len(tags) for tag_id, tags in below.items()}
+
+
+def tree_pages(ranked, mid_pair):
+    """(name, url, target, key) for the pages of issue 13: a parent's page
+    (a root, a mid-level tag), a parent × tag intersection and the leaf pair
+    it is compared with (the root's most used leaf in its place), and
+    intersections with facets. Url None on a flat vocabulary."""
+    picks, below = tree_picks(ranked)
+    faceted = [("faceted intersection, mid pair (10+20)", f"/tags/{slugs(mid_pair)}/?{FACETS}", TAG_TARGET, "faceted")]
+    if not picks:
+        return [
+            ("parent tag, root", None, TAG_TARGET, "parent"),
+            ("parent tag, mid-level", None, TAG_TARGET, "parent_mid"),
+            ("parent × tag", None, TAG_TARGET, "parent_x_tag"),
+            ("leaf pair", None, TAG_TARGET, "leaf_pair"),
+            *faceted,
+            ("faceted parent × tag", None, TAG_TARGET, "faceted_parent"),
+        ]
+    root, mid, elsewhere, leaf = picks["root"], picks["mid"], picks["elsewhere"], picks["leaf"]
+    return [
+        (
+            f"parent tag, root ({root.name}, {below[root.pk]} below, {root.entry_count:,})",
+            f"/tags/{root.slug}/",
+            TAG_TARGET,
+            "parent",
+        ),
+        (
+            f"parent tag, mid-level ({mid.name}, {below[mid.pk]} below, {mid.entry_count:,})",
+            f"/tags/{mid.slug}/",
+            TAG_TARGET,
+            "parent_mid",
+        ),
+        (
+            f"parent × tag ({root.name} + {elsewhere.name})",
+            f"/tags/{slugs([root, elsewhere])}/",
+            TAG_TARGET,
+            "parent_x_tag",
+        ),
+        (
+            f"leaf pair ({leaf.name} + {elsewhere.name})",
+            f"/tags/{slugs([leaf, elsewhere])}/",
+            TAG_TARGET,
+            "leaf_pair",
+        ),
+        *faceted,
+        (
+            f"faceted parent × tag ({root.name} + {elsewhere.name})",
+            f"/tags/{slugs([root, elsewhere])}/?{FACETS}",
+            TAG_TARGET,
+            "faceted_parent",
+        ),
+    ]
+
+
 def benchmark_pages():
-    """(name, url, target ms or None) for every page the issue lists."""
-    ranked = list(Tag.objects.filter(entry_count__gt=0).order_by("-entry_count", "pk"))
+    """(name, url, target ms or None) for every page the issues list; and
+    the picks: {"popular", "mid_pair", "ranked", "keys": {page name: key}
+    for the pages of the category tree}."""
+    ranked = ranked_tags()
     (popular,), (rare,) = pick(ranked, 1), pick(ranked, 200)
     mid_pair = pick(ranked, 10, 20)
     published = Entry.objects.published()
@@ -95,7 +198,10 @@ def benchmark_pages():
             INTERSECTION_3_TARGET,
         ),
     ]
-    return pages, {"popular": popular, "mid_pair": mid_pair, "ranked": ranked}
+    tree = tree_pages(ranked, mid_pair)
+    pages += [(name, url, target) for name, url, target, _key in tree]
+    keys = {name: key for name, _url, _target, key in tree}
+    return pages, {"popular": popular, "mid_pair": mid_pair, "ranked": ranked, "keys": keys}
 
 
 def resolves(url):
@@ -118,6 +224,8 @@ def measure(client, url, requests):
             client.get(url)
     except DatabaseError as error:
         return {"status": 500, "error": f"query cancelled after {STATEMENT_TIMEOUT} ({type(error).__name__})"}
+    except Exception as error:  # a broken page is reported, and the other pages still measured
+        return {"status": 500, "error": f"{type(error).__name__}: {error}"[:200]}
     if time.perf_counter() - started > 3:
         # A page taking seconds misses its target by far already; a few
         # samples say so without holding the run up for minutes.
@@ -142,9 +250,31 @@ def measure(client, url, requests):
     }
 
 
-def intersection_plan(pair):
-    postings = EntryTag.objects.published_with_all(list(pair))[: settings.LISTING_PAGE_SIZE + 1]
+def measure_interleaved(client, rows, requests):
+    """{key: {"p50", "p95", "samples"}} of ``rows`` (measured pages), their
+    requests taking turns."""
+    times = {row["key"]: [] for row in rows}
+    for _ in range(requests):
+        for row in rows:
+            started = time.perf_counter()
+            client.get(row["url"])
+            times[row["key"]].append((time.perf_counter() - started) * 1000)
+    return {
+        key: {"p50": statistics.median(values), "p95": percentile(values, 0.95), "samples": len(values)}
+        for key, values in times.items()
+    }
+
+
+def intersection_plan(pair, filters=None):
+    postings = EntryTag.objects.published_with_all(list(pair), filters=filters)[: settings.LISTING_PAGE_SIZE + 1]
     return postings.explain(analyze=True, buffers=True)
+
+
+def page_plan(url):
+    """EXPLAIN ANALYZE of the listing query of a tag page's first page."""
+    path, _, query = url.partition("?")
+    tags, _canonical = resolve_tags(path.strip("/").removeprefix("tags/"))
+    return intersection_plan(tags, ListingFilterForm(QueryDict(query)).values)
 
 
 def main():
@@ -163,9 +293,11 @@ def main():
     with override_settings(MIDDLEWARE=middleware):
         client = Client(HTTP_HOST="localhost")
         for name, url, target in pages:
-            row = {"name": name, "url": url, "target": target}
+            row = {"name": name, "url": url, "target": target, "key": picked["keys"].get(name)}
             if url is None or not resolves(url):
-                row["skipped"] = "no such page yet" if url else "no entry of this kind"
+                row["skipped"] = (
+                    "no such page yet" if url else "no category tree" if row["key"] else "no entry of this kind"
+                )
             else:
                 row.update(measure(client, url, args.requests))
             results.append(row)
@@ -174,16 +306,28 @@ def main():
                 f"{row.get('queries', '-')} queries",
                 file=sys.stderr,
             )
+        compared = [row for row in results if row["key"] in INTERLEAVED and row.get("status") == 200]
+        interleaved = measure_interleaved(client, compared, args.requests) if len(compared) == len(INTERLEAVED) else {}
     studies = Entry.objects.filter(kind=EntryKind.STUDY).count()
+    parents = parent_map()
     json.dump(
         {
             "studies": studies,
             "entries": Entry.objects.count(),
             "postings": EntryTag.objects.count(),
             "tags": len(picked["ranked"]),
+            "tree_depth": 1 + max((len(ancestor_ids(tag_id, parents)) for tag_id in parents), default=0),
+            "inherited_postings": EntryTag.objects.filter(inherited=True).count(),
             "pages": results,
+            "tree_interleaved": interleaved,
             "explain_pair": [f"{tag.name} ({tag.entry_count:,})" for tag in picked["mid_pair"]],
             "explain": intersection_plan(picked["mid_pair"]) if connection.vendor == "postgresql" else "",
+            # The category tree's intersections: their first page's listing query.
+            "explain_tree": [
+                {"name": row["name"], "url": row["url"], "plan": page_plan(row["url"])}
+                for row in results
+                if row["key"] in ("parent_x_tag", "faceted") and "p50" in row and connection.vendor == "postgresql"
+            ],
             "postgres": connection.cursor().connection.info.server_version
             if connection.vendor == "postgresql"
             else None,

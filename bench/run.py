@@ -3,7 +3,7 @@
     .venv/bin/python bench/run.py --sizes 10000,100000,1000000     # or: make bench
 
 For each size, on its own PostgreSQL database (dropped and created again):
-migrate, ``seed_bench``, then bench/measure.py (server time p50/p95 and
+migrate, ``seed_bench`` (tags in a category tree, ``--tree``), then bench/measure.py (server time p50/p95 and
 query count of every page, in-process, page cache off), then gunicorn on a
 loopback port with the page cache on (Redis) and a load generator (wrk, or a
 bounded Python client when wrk is missing) against /bench/hello and each
@@ -30,6 +30,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 TARGET_GROWTH = 2.0
 CACHED_RATIO_TARGET = 0.8
+# Issue 13: a parent's page and a parent × tag intersection cost at most this
+# many times a leaf pair at the largest size (bench/measure.py picks them).
+TREE_RATIO_TARGET = 2.0
+TREE_COMPARED = [
+    ("parent", "parent tag, root"),
+    ("parent_mid", "parent tag, mid-level"),
+    ("parent_x_tag", "parent × tag"),
+]
 
 
 def run(command, env, **kwargs):
@@ -252,6 +260,8 @@ def measure_size(size, args, env, result):
                 str(args.seed),
                 "--jobs",
                 str(args.jobs),
+                "--tree",
+                str(args.tree),
             ],
             env,
         )
@@ -319,13 +329,15 @@ def render(results, meta):
         "",
         "## Data",
         "",
-        "| studies | entries | postings (entry × tag) | tags | seed time |",
-        "|---:|---:|---:|---:|---:|",
+        "| studies | entries | postings (entry × tag) | of them inherited | tags | tree depth | seed time |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         seed = f"{result['seed_seconds']:.0f} s" if "seed_seconds" in result else "reused"
+        inherited = f"{result['inherited_postings']:,}" if "inherited_postings" in result else "—"
         lines.append(
-            f"| {result['studies']:,} | {result['entries']:,} | {result['postings']:,} | {result['tags']:,} | {seed} |"
+            f"| {result['studies']:,} | {result['entries']:,} | {result['postings']:,} | {inherited} "
+            f"| {result['tags']:,} | {result.get('tree_depth', 1)} | {seed} |"
         )
     lines += ["", "## Server time per page (ms) and queries", ""]
     header = "| page | queries | " + " | ".join(f"p50 / p95 @ {size:,}" for size in sizes)
@@ -350,7 +362,14 @@ def render(results, meta):
             verdicts.append("✓ growth" if growth <= TARGET_GROWTH else "✗ growth")
         if any(row["status"] != 200 for row in rows if "error" not in row):
             verdicts.append(f"status {rows[-1]['status']}")
-        cells = [f"{fmt_ms(row['p50'])} / {fmt_ms(row['p95'])}" if "p50" in row else "timeout" for row in rows]
+        cells = [
+            f"{fmt_ms(row['p50'])} / {fmt_ms(row['p95'])}"
+            if "p50" in row
+            else "timeout"
+            if "cancelled" in row.get("error", "")
+            else "error"
+            for row in rows
+        ]
         growth_text = f"{growth:.2f}×" if growth is not None else "—"
         lines.append(
             f"| {page['name']} | {query_text} | "
@@ -362,6 +381,7 @@ def render(results, meta):
         "",
         "Exact `COUNT(*)` without a `LIMIT` in a page's SQL: " + (", ".join(uncapped) if uncapped else "none."),
     ]
+    lines += render_tree_ratios(results)
     for result in results:
         load = result.get("load")
         if not load:
@@ -412,7 +432,75 @@ def render(results, meta):
         "```",
         "",
     ]
+    for plan in largest.get("explain_tree", []):
+        lines += [
+            f"### {plan['name']}",
+            "",
+            f"`{plan['url']}`, first page (51 rows). `EXPLAIN (ANALYZE, BUFFERS)`:",
+            "",
+            "```",
+            plan["plan"],
+            "```",
+            "",
+        ]
     return "\n".join(lines)
+
+
+def render_tree_ratios(results):
+    """Each category-tree page's server time over the leaf pair's, per size:
+    from the interleaved measurement when there is one (bench/measure.py)."""
+
+    def by_key(result):
+        pages = {row["key"]: row for row in result["pages"] if row.get("key") and "p50" in row}
+        interleaved = result.get("tree_interleaved") or {}
+        return {key: {**pages.get(key, {}), **times} for key, times in interleaved.items()} or pages
+
+    found = [by_key(result) for result in results]
+    if not any("leaf_pair" in pages for pages in found):
+        return []
+    largest = found[-1]
+    sizes = [result["size"] for result in results]
+    leaf = largest.get("leaf_pair")
+    rounds = (results[-1].get("tree_interleaved") or {}).get("leaf_pair", {}).get("samples")
+    how = (
+        f"measured interleaved ({rounds} rounds of one request to each page in turn, after the table above), "
+        "so the machine's load drifts alike for all of them"
+        if rounds
+        else "from the table above"
+    )
+    lines = [
+        "",
+        "## Category tree: parent pages against a leaf pair",
+        "",
+        f"Issue 13: at {sizes[-1]:,} studies a parent's page and a parent × tag intersection cost at most "
+        f"{TREE_RATIO_TARGET:.0f}× a leaf pair ({leaf['name'] if leaf else 'not measured'}). Server time of "
+        f"each page over the leaf pair's, {how}; p50 at every size and p95 at the largest, the verdict on "
+        "both at the largest size.",
+        "",
+        "| page / leaf pair | "
+        + " | ".join(f"p50 @ {size:,}" for size in sizes)
+        + f" | p95 @ {sizes[-1]:,} | ms p50 / p95 @ {sizes[-1]:,} | target | meets |",
+        "|---|" + "---:|" * len(sizes) + "---:|---:|---:|---|",
+    ]
+    for key, label in [*TREE_COMPARED, ("leaf_pair", "leaf pair (the base)")]:
+        cells = []
+        for pages in found:
+            row, base = pages.get(key), pages.get("leaf_pair")
+            cells.append(f"{row['p50'] / base['p50']:.2f}×" if row and base and base["p50"] else "—")
+        row = largest.get(key)
+        if not (row and leaf):
+            lines.append(f"| {label} | " + " | ".join(cells) + " | — | — | — | not measured |")
+            continue
+        p50, p95 = row["p50"] / leaf["p50"], row["p95"] / leaf["p95"]
+        times = f"{fmt_ms(row['p50'])} / {fmt_ms(row['p95'])}"
+        if key == "leaf_pair":
+            lines.append(f"| {label} | " + " | ".join(cells) + f" | 1.00× | {times} | | |")
+            continue
+        meets = "✓" if max(p50, p95) <= TREE_RATIO_TARGET else "✗"
+        lines.append(
+            f"| {label} | " + " | ".join(cells) + f" | {p95:.2f}× | {times} | ≤ {TREE_RATIO_TARGET:.0f}× | {meets} |"
+        )
+    return lines
 
 
 def main():
@@ -432,6 +520,7 @@ def main():
     parser.add_argument("--tags", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1, help="seed_bench row-generating processes")
+    parser.add_argument("--tree", type=int, default=3, help="depth of the seeded category tree (1: flat)")
     parser.add_argument("--requests", type=int, default=30, help="timed requests per page")
     parser.add_argument("--load-seconds", type=int, default=4, help="per URL under load; 0 skips the load test")
     parser.add_argument("--load-all", action="store_true", help="load-test every size, not only the largest")

@@ -38,6 +38,7 @@ from django.utils.safestring import mark_safe
 from common.markdown import render_markdown
 
 from . import registry
+from .aliases import tags_by_alias
 from .models import Entry, EntryTag, Tag
 from .selectors import estimated_intersection, pair_counts_among, tag_heading
 
@@ -55,6 +56,7 @@ ENTRY_ADDRESS = re.compile(r"^/(?P<section>studies|articles)/(?P<slug>[-\w]+)/?$
 # leaves it alone as a paragraph of its own.
 PLACEHOLDER = "K2BLOCK{}K2"
 PLACEHOLDER_HTML = re.compile(r"<p>K2BLOCK(\d+)K2</p>")
+HEADING_HTML = re.compile(r"<h([1-6])[\s>]")
 SECTION_KIND = {"studies": "study", "articles": "article"}
 
 
@@ -96,7 +98,8 @@ class PicksBlock:
 @dataclass
 class Body:
     """Rendered Markdown with its blocks: ``parts`` in page order, each
-    either {"html": …} or {"block": …}; ``toc`` the ## headings."""
+    either {"html": …} or {"block": …, "heading_level": 2…6}; ``toc`` the ##
+    headings."""
 
     parts: list
     toc: list
@@ -176,20 +179,27 @@ def split_blocks(text):
     return "\n".join(lines), blocks
 
 
-def render_body(text, *, exclude=None):
+def render_body(text, *, exclude=None, section_level=1):
     """Markdown with its blocks, ready for a template (see Body). ``exclude``:
-    the article or study whose page this is (never listed in its own blocks)."""
+    the article or study whose page this is (never listed in its own blocks).
+    ``section_level``: the level of the page heading the text sits under (1:
+    an article's body, under its h1; 2: a study's highlights). A block's
+    heading is one level below the last heading before it, so the page's
+    outline never skips a level (the HTML checker's rule)."""
     markdown, blocks = split_blocks(text)
     html, toc = render_markdown(markdown, with_toc=True)
     load_blocks(blocks, exclude=exclude)
     parts = []
     pieces = PLACEHOLDER_HTML.split(html)
+    level = section_level
     for index, piece in enumerate(pieces):
         if index % 2 == 0:
             if piece.strip():
                 parts.append({"html": mark_safe(piece)})
+            if levels := HEADING_HTML.findall(piece):
+                level = int(levels[-1])
         else:
-            parts.append({"block": blocks[int(piece)]})
+            parts.append({"block": blocks[int(piece)], "heading_level": min(level + 1, 6)})
     return Body(parts=parts, toc=toc, blocks=blocks)
 
 
@@ -206,12 +216,15 @@ def load_blocks(blocks, *, exclude=None):
 def _load_lists(blocks, excluded):
     slugs = {slug for block in blocks for slug in block.slugs}
     tags = {tag.slug: tag for tag in Tag.objects.visible().filter(slug__in=slugs)}
+    if missing := slugs - tags.keys():
+        # A renamed or merged category: its old slug is an alias (catalog.aliases).
+        tags.update({slug: tag for slug, tag in tags_by_alias(missing).items() if tag.entry_count})
     pair_counts = pair_counts_among(list(tags.values())) if any(len(block.slugs) > 1 for block in blocks) else {}
     labels = registry.type_labels()
     by_name = {_type_key(value): label for value, label in labels.items()}
     by_name.update({_type_key(label): label for label in labels.values() if label})
     for block in blocks:
-        block.tags = [tags[slug] for slug in dict.fromkeys(block.slugs) if slug in tags]
+        block.tags = list({tags[slug].pk: tags[slug] for slug in block.slugs if slug in tags}.values())
         for slug in block.slugs:
             if slug not in tags:
                 block.notes.append(f"The category “{slug}” no longer exists or has no published entry; left out.")

@@ -11,16 +11,23 @@ model) and the fields the listing index copies (catalog.indexing.entry_fields).
 
 _models = {}  # kind → model
 _type_labels = {}  # a type's value ("rct") → the label listings show ("RCT")
+_type_choices = []  # (value, label) as filters offer them, in the kind's order
 
 
-def register(model, *, kind, type_labels=None):
+def register(model, *, kind, type_labels=None, type_choices=None):
     """``type_labels``: {type value: the label its listing rows carry}, for a
-    kind that has types (studies)."""
+    kind that has types (studies); ``type_choices``: the (value, label)
+    pairs filters offer, every type named."""
     from . import signals
 
     _models[str(kind)] = model
     _type_labels.update(type_labels or {})
+    _type_choices.extend(type_choices or [])
     signals.connect(model)
+
+
+def type_choices():
+    return list(_type_choices)
 
 
 def type_labels():

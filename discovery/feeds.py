@@ -6,17 +6,20 @@ A feed reads its entries from the listing index, then what the entries say
 queries whatever the number of items.
 """
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.db.models import Prefetch, prefetch_related_objects
-from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.text import Truncator
 
 from articles.models import Article
+from catalog.filters import ListingFilterForm
 from catalog.models import Entry, EntryKind, EntryTag
 from catalog.selectors import resolve_tags, tag_heading
+from catalog.views import canonical_redirect
 from common.fulltext import plain_text
 from studies.models import Study
 
@@ -65,7 +68,8 @@ class EntryFeed(Feed):
         return settings.SITE_NAME
 
     def item_title(self, entry):
-        return entry.title
+        # "[Retracted] …": a feed reader shows the title, and little else.
+        return f"[{entry.notice_label}] {entry.title}" if entry.notice else entry.title
 
     def item_link(self, entry):
         return entry.get_absolute_url()
@@ -81,7 +85,7 @@ class EntryFeed(Feed):
         return max(filter(None, [entry.updated_at, entry.publish_at]), default=None)
 
     def item_categories(self, entry):
-        return entry.feed_tags
+        return [entry.notice_label, *entry.feed_tags] if entry.notice else entry.feed_tags
 
 
 class SiteFeed(EntryFeed):
@@ -102,30 +106,47 @@ class SiteFeed(EntryFeed):
 
 
 class TagFeed(EntryFeed):
-    """Entries carrying every tag named in the address."""
+    """Entries carrying every tag named in the address, with the tag page's
+    filters (``?type=rct&year_min=2015``, ``direct=1``) when given."""
 
     def __call__(self, request, slugs):
         tags, canonical = resolve_tags(slugs)
         if canonical is not None:
-            return redirect("tags:feed", slugs=canonical, permanent=True)
-        request.feed_tags = tags
+            return canonical_redirect(request, "tags:feed", canonical)
+        form = ListingFilterForm(request.GET)
+        request.feed_listing = FeedListing(
+            tags=tags,
+            # A feed is newest first whatever the page's sort.
+            filters={**form.values, "sort": "newest"},
+            direct=request.GET.get("direct") == "1",
+            applied=[f"{label}: {value}" for label, value, _url in form.applied() if label != "Sort"],
+        )
         return super().__call__(request, slugs=slugs)
 
     def get_object(self, request, slugs):
-        return request.feed_tags
+        return request.feed_listing
 
-    def title(self, tags):
-        return f"{tag_heading(tags)} – {settings.SITE_NAME}"
+    def title(self, listing):
+        applied = f" ({', '.join(listing.applied)})" if listing.applied else ""
+        return f"{tag_heading(listing.tags)}{applied} – {settings.SITE_NAME}"
 
-    def subtitle(self, tags):
+    def subtitle(self, listing):
         return "Articles and study summaries, newest first."
 
-    def link(self, tags):
-        return reverse("tags:detail", kwargs={"slugs": "+".join(tag.slug for tag in tags)})
+    def link(self, listing):
+        return reverse("tags:detail", kwargs={"slugs": "+".join(tag.slug for tag in listing.tags)})
 
-    def feed_url(self, tags):
-        return reverse("tags:feed", kwargs={"slugs": "+".join(tag.slug for tag in tags)})
+    def feed_url(self, listing):
+        return reverse("tags:feed", kwargs={"slugs": "+".join(tag.slug for tag in listing.tags)})
 
-    def items(self, tags):
-        postings = EntryTag.objects.published_with_all(tags)[:FEED_SIZE]
-        return with_feed_details(posting.entry for posting in postings)
+    def items(self, listing):
+        postings = EntryTag.objects.published_with_all(listing.tags, direct=listing.direct, filters=listing.filters)
+        return with_feed_details(posting.entry for posting in postings[:FEED_SIZE])
+
+
+@dataclass
+class FeedListing:
+    tags: list
+    filters: dict
+    direct: bool
+    applied: list

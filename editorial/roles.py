@@ -25,6 +25,7 @@ EDITOR_PERMISSIONS = [
     "articles.change_article",
     "articles.view_article",
     "k2site.view_tag",
+    "k2site.view_tagalias",
     "k2site.view_transition",
     "k2site.submit_entry",
 ]
@@ -35,8 +36,13 @@ MODERATOR_PERMISSIONS = [
     "k2site.add_tag",
     "k2site.change_tag",
     "k2site.delete_tag",
+    "k2site.add_tagalias",
+    "k2site.change_tagalias",
+    "k2site.delete_tagalias",
     "k2site.view_reviewqueueentry",
     "k2site.moderate_entry",
+    # Followers per topic (counts only; addresses are for superusers).
+    "following.view_subscription",
 ]
 ROLES = {EDITORS: EDITOR_PERMISSIONS, MODERATORS: MODERATOR_PERMISSIONS}
 

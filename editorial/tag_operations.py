@@ -1,7 +1,8 @@
 """Tag operations for moderators: add or remove a tag on many entries,
-merge tags, delete unused ones. Each changes what visitors see, so each
-resyncs the listing index itself (bulk writes skip the signals that usually
-do) and is refused to anyone who may not moderate."""
+rename, move in the category tree, merge tags, delete unused ones. Each
+changes what visitors see, so each resyncs the listing index itself (bulk
+writes skip the signals that usually do) and is refused to anyone who may
+not moderate."""
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import PermissionDenied
@@ -9,9 +10,11 @@ from django.db import transaction
 from django.db.models import F
 
 from catalog import registry
+from catalog.aliases import keep_old_address
 from catalog.content_version import announce_change
-from catalog.indexing import sync_entries
-from catalog.models import Tag
+from catalog.indexing import repost_under, sync_entries
+from catalog.models import Tag, TagAlias
+from catalog.tree import check_parent, parent_map
 
 from .workflow import may_moderate
 
@@ -64,6 +67,48 @@ def _after_tag_change(model, ids, user, message):
 
 
 @transaction.atomic
+def save_tag(tag, *, user, old=None):
+    """Save a tag edited in the admin. A new slug keeps the old one as an
+    alias (its addresses answer 301); a new parent moves the tag's whole
+    subtree, and every entry under it is reposted in batches. ``old``: the
+    tag as stored before the edit (None for a new tag)."""
+    _require_moderator(user)
+    check_parent(tag, tag.parent)
+    tag.save()
+    if old is None:
+        announce_change()
+        return 0
+    if old.slug != tag.slug:
+        keep_old_address(tag, old.name, old.slug)
+    moved = 0
+    if old.parent_id != tag.parent_id:
+        moved = repost_under([tag.pk])
+        parent = tag.parent.name if tag.parent else "the top level"
+        _log(user, Tag.objects.filter(pk=tag.pk), f"Moved under {parent} ({moved} entries reposted).")
+    announce_change()
+    return moved
+
+
+@transaction.atomic
+def move_tags(tags, parent, *, user):
+    """Move each of ``tags`` (with its subtree) under ``parent`` (None: the
+    top level); refused as a whole if one move would make a loop. Returns
+    how many entries were reposted."""
+    _require_moderator(user)
+    tags = [tag for tag in tags if tag.parent_id != (parent.pk if parent else None)]
+    for tag in tags:
+        check_parent(tag, parent)
+    if not tags:
+        return 0
+    Tag.objects.filter(pk__in=[tag.pk for tag in tags]).update(parent=parent)
+    moved = repost_under([tag.pk for tag in tags])
+    where = parent.name if parent else "the top level"
+    _log(user, Tag.objects.filter(pk__in=[tag.pk for tag in tags]), f"Moved under {where} ({moved} entries reposted).")
+    announce_change()
+    return moved
+
+
+@transaction.atomic
 def merge_tags(sources, into, *, user):
     """Move every article and study from each tag in ``sources`` to ``into``,
     then delete the sources. Nothing is lost: an entry carrying both keeps
@@ -74,6 +119,19 @@ def merge_tags(sources, into, *, user):
     if not sources:
         return 0
     source_ids = [tag.pk for tag in sources]
+    # The tree: the merged tags' children join ``into``; if ``into`` sat
+    # below one of them, it takes the highest such tag's place.
+    parents = parent_map()
+    if into.parent_id in source_ids:
+        place = into.parent_id
+        while parents.get(place) in source_ids:
+            place = parents[place]
+        into.parent_id = parents.get(place)
+        into.save(update_fields=["parent"])
+    adopted = list(Tag.objects.filter(parent_id__in=source_ids).exclude(pk=into.pk).values_list("pk", flat=True))
+    Tag.objects.filter(pk__in=adopted).update(parent=into)
+    # One hop from any old address: the sources' aliases now name ``into``.
+    TagAlias.objects.filter(tag_id__in=source_ids).update(tag=into)
     changed = 0
     for model in registry.models():
         through = model.tags.through
@@ -98,6 +156,10 @@ def merge_tags(sources, into, *, user):
         into.save(update_fields=["description"])
     names = ", ".join(f"“{tag.name}”" for tag in sources)
     Tag.objects.filter(pk__in=source_ids).delete()
+    for tag in sources:
+        keep_old_address(into, tag.name, tag.slug)
+    # Entries under the merged tags' old parents lost or gained ancestors.
+    repost_under([into.pk, *adopted])
     _log(user, Tag.objects.filter(pk=into.pk), f"Merged {names} into this tag ({changed} entries).")
     announce_change()
     return changed
@@ -108,8 +170,10 @@ def delete_unused_tags(queryset, *, user):
     """Delete the tags of ``queryset`` that no entry carries; returns (deleted, kept) names."""
     _require_moderator(user)
     tags = list(queryset.with_usage())
-    unused = [tag for tag in tags if not tag.in_use]
+    # A tag with subcategories stays: its children would lose their place.
+    parents = set(Tag.objects.filter(parent__in=tags).values_list("parent_id", flat=True))
+    unused = [tag for tag in tags if not tag.in_use and tag.pk not in parents]
     Tag.objects.filter(pk__in=[tag.pk for tag in unused]).delete()
     if unused:
         announce_change()
-    return [tag.name for tag in unused], [tag.name for tag in tags if tag.in_use]
+    return [tag.name for tag in unused], [tag.name for tag in tags if tag.in_use or tag.pk in parents]

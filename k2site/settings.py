@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "articles",
     "discovery",
     "api",
+    "following",
     "sampledata",
 ]
 
@@ -191,14 +192,31 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 # Prefix for links in emails (workflow notifications), e.g. https://k2.example.org
 SITE_URL = os.environ.get("SITE_URL", "")
 
+# --- Following a topic by email (following/, README "Following a topic") --------
+# Digests go out from FOLLOW_DIGEST_HOUR (UTC) on: daily, or Mondays for weekly
+# ones (manage.py send_digests, from cron). Sign-up limits: confirmation mails
+# per address per day (any topic), sign-ups per client address per hour.
+FOLLOW_DIGEST_HOUR = int(os.environ.get("FOLLOW_DIGEST_HOUR", "6"))
+FOLLOW_DIGEST_MAX_ENTRIES = int(os.environ.get("FOLLOW_DIGEST_MAX_ENTRIES", "50"))
+FOLLOW_MAILS_PER_ADDRESS_PER_DAY = int(os.environ.get("FOLLOW_MAILS_PER_ADDRESS_PER_DAY", "3"))
+FOLLOW_SIGNUPS_PER_IP_PER_HOUR = int(os.environ.get("FOLLOW_SIGNUPS_PER_IP_PER_HOUR", "10"))
+# --- end of following -------------------------------------------------------------
+
 # bench/: a trivial /bench/hello view, the baseline for requests per second.
 BENCH_HELLO = env_flag("K2_BENCH_HELLO", False)
+
+# The listing index's covering index (include=…) is PostgreSQL's; SQLite
+# builds the same index without the extra columns, which is all it can do.
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 SITE_NAME = "K2 Site"
 # Entries per page in every public listing.
 LISTING_PAGE_SIZE = 50
 # Tags one intersection, its feed and export, or /studies/?tag= may name.
 MAX_TAGS_PER_LISTING = int(os.environ.get("MAX_TAGS_PER_LISTING", "6"))
+# The sitemap lists the two-tag intersections with at least this many
+# published entries (small, so a small site's intersections are listed too).
+SITEMAP_MIN_INTERSECTION_ENTRIES = int(os.environ.get("SITEMAP_MIN_INTERSECTION_ENTRIES", "3"))
 
 LOGGING = {
     "version": 1,

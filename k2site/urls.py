@@ -1,6 +1,7 @@
 """The site's addresses, composed from the apps' views. The /tags/ namespace
-brings three apps together: the tag pages (catalog), their feeds
-(discovery) and their citation exports (studies)."""
+brings four apps together: the tag pages (catalog), their feeds
+(discovery), their citation exports (studies) and following them by email
+(following)."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -13,6 +14,8 @@ from discovery import feeds
 from discovery import views as discovery_views
 from discovery.sitemaps import SITEMAPS
 from editorial import preview
+from editorial.admin.link_report import link_report_view
+from following import views as following_views
 from studies import views as study_views
 from studies.admin_import import study_import_view
 
@@ -26,6 +29,7 @@ tag_patterns = (
         path("<str:slugs>/", catalog_views.tag_detail, name="detail"),
         path("<str:slugs>/feed/", feeds.TagFeed(), name="feed"),
         path("<str:slugs>/cite.<str:extension>", study_views.tag_cite, name="cite"),
+        path("<str:slugs>/follow/", following_views.subscribe, name="follow"),
     ],
     "tags",
 )
@@ -37,6 +41,7 @@ urlpatterns = [
     path("tags/", include(tag_patterns)),
     path("search/", discovery_views.search, name="search"),
     path("api/v1/", include("api.urls", namespace="api")),
+    path("follow/", include("following.urls")),
     path("feed/", feeds.SiteFeed(), name="feed"),
     path("healthz", views.healthz, name="healthz"),
     path(
@@ -49,6 +54,7 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots"),
     # Before admin.site.urls, whose catch-all would answer this path first.
     path("admin/studies/study/import/", admin.site.admin_view(study_import_view), name="admin_study_import"),
+    path("admin/broken-links/", admin.site.admin_view(link_report_view), name="admin_link_report"),
     path("admin/", admin.site.urls),
     # Staff-only previews of drafts (editorial.preview); 404 for everyone else.
     path("preview/studies/<int:pk>/", study_views.study_preview, name="preview-study"),

@@ -1,12 +1,17 @@
 from django.contrib import admin
 from django.urls import path
 
+from editorial import workflow
 from editorial.admin.entries import EntryAdmin
 from editorial.admin.filters import CreatedByFilter, TagFilter
 
 from .forms import StudyAdminForm
 from .lookup import admin_lookup_view
 from .models import Study
+
+# A retraction, correction or expression of concern: moderators' to set and
+# clear (an editor may not clear a retraction), read-only for anyone else.
+NOTICE_FIELDS = ("notice", "notice_citation", "notice_url")
 
 
 @admin.register(Study)
@@ -34,7 +39,7 @@ class StudyAdmin(EntryAdmin):
 
     # Journal and year share a column: the list stays readable at 1280 px.
     list_display = ["title", "study_type", "source", "status_label", "tag_names", "updated_at", "preview_link"]
-    list_filter = ["status", "study_type", TagFilter, "year", CreatedByFilter]
+    list_filter = ["status", "study_type", "notice", TagFilter, "year", CreatedByFilter]
     search_fields = ["title", "paper_title", "doi", "pmid", "journal", "authors"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = None
@@ -60,9 +65,32 @@ class StudyAdmin(EntryAdmin):
         "summary",
         "pdf",
         "tags",
+        *NOTICE_FIELDS,
         "status",
         "workflow_comment",
         "publish_at",
         "expire_at",
         "edited_version",
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        # The notice in a box of its own, before the workflow's.
+        (name, main), *rest = super().get_fieldsets(request, obj)
+        fields = [field for field in main["fields"] if field not in NOTICE_FIELDS]
+        notice = ("Retraction or correction", {"fields": list(NOTICE_FIELDS), "classes": ["notice-fields"]})
+        return [(name, {**main, "fields": fields}), notice, *rest]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not workflow.may_moderate(request.user):
+            readonly += [name for name in NOTICE_FIELDS if name not in readonly]
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        # The server keeps the notice, whatever the way in: a restored old
+        # revision carries its own notice, and an editor may not clear one.
+        if change and not workflow.may_moderate(request.user):
+            stored = Study.objects.filter(pk=obj.pk).values(*NOTICE_FIELDS).first() or {}
+            for name, value in stored.items():
+                setattr(obj, name, value)
+        super().save_model(request, obj, form, change)

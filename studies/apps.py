@@ -17,7 +17,7 @@ class StudiesConfig(AppConfig):
         from .models import Study, StudyType, study_type_label
 
         labels = {str(value): study_type_label(value) for value in StudyType.values}
-        registry.register(Study, kind=EntryKind.STUDY, type_labels=labels)
+        registry.register(Study, kind=EntryKind.STUDY, type_labels=labels, type_choices=StudyType.choices)
         # Signals, so every write path (admin, shell, revert) drops old files.
         post_save.connect(pdf.pdf_replaced, sender=Study, dispatch_uid="studies.pdf_replaced")
         post_delete.connect(pdf.study_deleted, sender=Study, dispatch_uid="studies.pdf_deleted")

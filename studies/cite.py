@@ -3,7 +3,8 @@
 Each format is written from the fields a study holds — authors in order,
 title, journal (a chapter's book title), publisher, year and month, volume,
 issue, pages, DOI, PMID, URL, abstract, tags as keywords, the study type
-where the format has a place for it — and checked in tests by independent
+where the format has a place for it, a retraction, correction or expression
+of concern as a note (and CSL's ``status``) — and checked in tests by independent
 parsers (bibtexparser 2, pybtex, rispy, json, citeproc-py), also on real
 files imported from other tools (tests/studies/importing/roundtrip.py). The
 callers pass published studies only.
@@ -59,6 +60,17 @@ def publisher(study):
 def container(study):
     """The journal, or a chapter's book title; a book has none."""
     return "" if study.study_type == StudyType.BOOK else study.journal
+
+
+def notice_note(study, separator=". "):
+    """A retraction, correction or expression of concern as a note: "Retracted.
+    Retraction in: J Nutr. 2021;151(3):700. https://doi.org/…"; "" without one.
+    (RIS writes "Retracted: …"; our importer reads both back, formats.base.)"""
+    if not study.notice:
+        return ""
+    url = study.notice_url if study.notice_url and study.notice_url not in study.notice_citation else ""
+    details = " ".join(part for part in (one_line(study.notice_citation), url) if part)
+    return study.notice_label + (separator + details if details else ".")
 
 
 def keywords(study):
@@ -196,6 +208,8 @@ def to_bibtex(studies):
             ("url", bibtex_escape(study.url)),
             ("abstract", bibtex_escape(study.abstract)),
             ("keywords", bibtex_escape(", ".join(keywords(study)))),
+            # Every BibTeX style prints a note (biblatex's pubstate has no "retracted").
+            ("note", bibtex_escape(notice_note(study))),
         ]
         lines = [f"@{BIBTEX_TYPES.get(study.study_type, 'article')}{{{key},"]
         lines += [f"  {name} = {{{value}}}," for name, value in fields if value]
@@ -244,6 +258,7 @@ def to_ris(studies):
             ("DP", "NLM" if study.pmid else ""),
         ]
         fields += [("KW", name) for name in keywords(study)]
+        fields.append(("N1", notice_note(study, separator=": ")))
         lines += [f"{tag}  - {one_line(value)}" for tag, value in fields if one_line(value)]
         lines += ["ER  - ", ""]
     # RIS is line-based with CRLF line ends, as reference managers expect.
@@ -272,6 +287,10 @@ def csl_item(study):
         "URL": study.url,
         "abstract": study.abstract,
         "keyword": ", ".join(keywords(study)),
+        # CSL 1.0.2's publication status ("retracted" is its own example);
+        # the note carries the notice's citation for styles that print notes.
+        "status": study.notice_label.lower(),
+        "note": notice_note(study),
     }
     return {key: value for key, value in item.items() if value}
 

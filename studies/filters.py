@@ -12,11 +12,11 @@ from django.db.models import Exists, F, OuterRef
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from catalog.filters import SORT_CHOICES, YEAR_BOUNDS
 from catalog.models import Tag
 
 from .models import Study, StudyType, TaggedStudy
 
-YEAR_BOUNDS = {"min_value": 1000, "max_value": 2999}
 MAX_QUERY_LENGTH = 200
 
 
@@ -34,7 +34,8 @@ class StudyFilterForm(forms.Form):
 
 
 class StudyFilter(django_filters.FilterSet):
-    SORT_CHOICES = [("newest", "Newest first"), ("oldest", "Oldest first"), ("title", "Title A–Z")]
+    # The names, values and bounds a tag or intersection page accepts too.
+    SORT_CHOICES = SORT_CHOICES
     # Undated studies come last in both date orders.
     ORDERINGS = {
         "newest": [F("year").desc(nulls_last=True), F("month").desc(nulls_last=True), F("id").desc()],

@@ -5,7 +5,7 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import ItemBase
 
-from catalog.models import UNDATED, EntryKind, Publishable, PublishableQuerySet, Tag
+from catalog.models import UNDATED, EntryKind, Notice, Publishable, PublishableQuerySet, Tag
 from common import fulltext
 from common.dates import MONTH_ABBR, MonthYearMixin
 
@@ -55,9 +55,12 @@ class TaggedStudy(ItemBase):
 
 
 class StudyQuerySet(PublishableQuerySet):
-    # What full-text search reads (common.fulltext): the same fields as the
-    # PostgreSQL search vector (studies migration 0003), authors aside.
-    SEARCH_FIELDS = ("title", "paper_title", "journal", "abstract", "summary")
+    # Full-text search (common.fulltext) reads the PostgreSQL search vector
+    # (studies migration 0003) or the SQLite index, where studies are slot 0
+    # (studies migration 0008): title and paper title, authors, journal,
+    # abstract and highlights. A result quotes its abstract (plain text),
+    # else its highlights (Markdown).
+    SEARCH_INDEX_SLOT = 0
     SNIPPET_FIELDS = ("abstract", "summary")
 
     def for_detail(self):
@@ -65,18 +68,24 @@ class StudyQuerySet(PublishableQuerySet):
 
     def matching(self, query):
         """Studies matching a web-search query (see common.fulltext)."""
-        return fulltext.matching(self, query, text_fields=self.SEARCH_FIELDS, author_field="authors")
+        return fulltext.matching(self, query, slot=self.SEARCH_INDEX_SLOT)
 
     def search(self, query):
         """Matching studies annotated with ``rank``, best first."""
-        return fulltext.ranked(self, query, text_fields=self.SEARCH_FIELDS, author_field="authors").order_by(
-            "-rank", "-id"
-        )
+        return fulltext.ranked(self, query, slot=self.SEARCH_INDEX_SLOT).order_by("-rank", "-id")
 
-    def snippets(self, ids, query):
-        """{id: highlighted excerpt} for the studies shown (one query)."""
-        return fulltext.snippets(
-            self, ids, query, text_expression="coalesce(nullif(abstract, ''), summary)", text_fields=self.SNIPPET_FIELDS
+    def snippet_sources(self, ids):
+        """The studies shown, annotated with what their search results quote
+        and highlight: ``text``, the abstract (plain text), and ``markdown``,
+        the highlights when there is no abstract (discovery.search)."""
+        abstract, summary = self.SNIPPET_FIELDS
+        return self.filter(pk__in=ids).annotate(
+            text=models.F(abstract),
+            markdown=models.Case(
+                models.When(**{abstract: ""}, then=models.F(summary)),
+                default=models.Value(""),
+                output_field=models.TextField(),
+            ),
         )
 
 
@@ -110,6 +119,24 @@ class Study(MonthYearMixin, Publishable):
     abstract = models.TextField(blank=True)
     summary = models.TextField("highlights", blank=True, help_text="The editor's highlights (Markdown).")
     study_type = models.CharField(max_length=20, choices=StudyType.choices, default=StudyType.OTHER)
+    # What the literature later said about the paper (catalog.models.Notice):
+    # set by imports from what the sources carry (studies.importing) and by
+    # moderators only (the admin keeps editors off these fields).
+    notice = models.CharField(
+        max_length=16,
+        choices=Notice.choices,
+        blank=True,
+        help_text="Retracted, corrected (an erratum or correction was published) or under an expression of concern.",
+    )
+    notice_citation = models.TextField(
+        "notice's citation",
+        blank=True,
+        help_text="The notice as PubMed cites it, e.g. “Retraction in: J Nutr. 2021;151(3):700. "
+        "doi: 10.1093/jn/nxab001. PMID: 33000001.”",
+    )
+    notice_url = models.URLField(
+        "notice's link", max_length=500, blank=True, help_text="Where the notice is, e.g. https://doi.org/10.1093/…"
+    )
     # Served only by studies.views.study_pdf, under an unguessable name (studies.pdf).
     pdf = models.FileField("PDF", upload_to=pdf_upload_path, blank=True, max_length=255)
     tags = TaggableManager(through=TaggedStudy, blank=True)
@@ -130,7 +157,12 @@ class Study(MonthYearMixin, Publishable):
             models.UniqueConstraint(fields=["doi"], condition=~Q(doi=""), name="study_doi_unique"),
             models.UniqueConstraint(fields=["pmid"], condition=~Q(pmid=""), name="study_pmid_unique"),
         ]
-        indexes = [models.Index(fields=["status", "publish_at"], name="study_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "publish_at"], name="study_status_idx"),
+            # The few studies with a notice (the editors' list of articles
+            # citing retracted studies, the admin's filter).
+            models.Index(fields=["notice"], name="study_notice_idx", condition=~Q(notice="")),
+        ]
 
     def __str__(self):
         return self.title
@@ -158,12 +190,22 @@ class Study(MonthYearMixin, Publishable):
     def citation_title(self):
         return self.paper_title or self.title
 
-    # What a listing line shows (templates/includes/entry_list.html), as on Entry.
+    # What a listing line shows (templates/includes/entry_row.html), as on Entry.
     kind = "study"
+    kind_name = EntryKind.STUDY.label
 
     @property
     def type_label(self):
         return study_type_label(self.study_type)
+
+    @property
+    def notice_label(self):
+        """The marker listings show, as on Entry: "Retracted"…; "" without a notice."""
+        return self.get_notice_display() if self.notice else ""
+
+    @property
+    def is_retracted(self):
+        return self.notice == Notice.RETRACTED
 
     @property
     def kind_label(self):
@@ -172,6 +214,21 @@ class Study(MonthYearMixin, Publishable):
     @property
     def sort_date(self):
         return UNDATED if self.year is None else UNDATED.replace(year=self.year, month=self.month or 1)
+
+    @property
+    def listing_byline(self):
+        """'Mandatori D et al.': the first author as a listing row shows it."""
+        if not self.authors:
+            return ""
+        first = self.author_names[0]
+        return f"{first} et al." if len(self.authors) > 1 else first
+
+    @property
+    def listing_venue(self):
+        return self.journal
+
+    # A study's row shows its citation, not a lead.
+    listing_lead = ""
 
     @property
     def author_names(self):

@@ -1,10 +1,12 @@
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from catalog.blocks import render_body
+from catalog.filters import ListingFilterForm
 from catalog.models import Entry, EntryKind, EntryTag, Tag
-from catalog.selectors import resolve_tags
+from catalog.selectors import ENTRY_INTERSECTIONS, intersections_of, resolve_tags
 from common.pagination import paginate
 from editorial.preview import render_preview, require_staff
 
@@ -57,8 +59,10 @@ def detail_context(request, study):
         "study": study,
         "tags": tags,
         # The editor's highlights, with any listing blocks placed in them.
-        "summary": render_body(study.summary, exclude=study),
+        "summary": render_body(study.summary, exclude=study, section_level=2),
         "related": list(Entry.objects.related_to(study, tags)),
+        # "More on Vitamin K2 and Bone: 29": the intersections of its tags.
+        "intersections": intersections_of(tags, limit=ENTRY_INTERSECTIONS),
         "metadata": study_metadata(request, study, tags),
         "canonical_path": study.get_absolute_url(),
     }
@@ -95,13 +99,16 @@ def study_cite(request, slug, extension):
 
 
 def tag_cite(request, slugs, extension):
-    """Every study on a tag or intersection page (newest first, up to
-    LISTING_EXPORT_LIMIT) in one citation file."""
+    """Every study on a tag or intersection page, with the page's filters
+    (newest first, up to LISTING_EXPORT_LIMIT) in one citation file."""
     tags, canonical = resolve_tags(slugs)
     if canonical is not None:
-        return redirect("tags:cite", slugs=canonical, extension=extension, permanent=True)
+        url = reverse("tags:cite", kwargs={"slugs": canonical, "extension": extension})
+        query = request.META.get("QUERY_STRING")
+        return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
+    filters = ListingFilterForm(request.GET).values
     study_ids = list(
-        EntryTag.objects.published_with_all(tags)
+        EntryTag.objects.published_with_all(tags, direct=request.GET.get("direct") == "1", filters=filters)
         .filter(entry__kind=EntryKind.STUDY)
         .values_list("entry__study_id", flat=True)[:LISTING_EXPORT_LIMIT]
     )

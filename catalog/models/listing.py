@@ -16,7 +16,7 @@ one place the schema points up the layers, with nothing imported.
 import datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, When
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 
@@ -35,6 +35,19 @@ UNDATED = datetime.date(1, 1, 1)
 class EntryKind(models.TextChoices):
     ARTICLE = "article", "Article"
     STUDY = "study", "Study"
+
+
+class Notice(models.TextChoices):
+    """What the literature later said about a study's paper: retracted, a
+    correction (erratum) published, or an expression of concern. The label is
+    the marker every listing, feed and export shows. Here, beside the listing
+    row that carries it, so studies, articles and the listings share one
+    vocabulary."""
+
+    NONE = "", "No notice"
+    RETRACTED = "retracted", "Retracted"
+    CORRECTED = "corrected", "Corrected"
+    CONCERN = "concern", "Expression of concern"
 
 
 class EntryQuerySet(PublishableQuerySet):
@@ -96,8 +109,18 @@ class Entry(MonthYearMixin, models.Model):
     study = models.OneToOneField("studies.Study", null=True, blank=True, on_delete=models.CASCADE, related_name="entry")
     title = models.CharField(max_length=500)
     slug = models.SlugField(max_length=255)
-    # The study type's label for studies ("RCT", "Meta-analysis"), empty for articles.
+    # The study type's label for studies ("RCT", "Meta-analysis"), empty for
+    # articles and untyped studies; its value ("rct") for the listing filters.
     type_label = models.CharField(max_length=64, blank=True)
+    study_type = models.CharField(max_length=20, blank=True)
+    # A study's retraction, correction or expression of concern (Notice):
+    # the marker its listing rows, search results and feed entries show.
+    notice = models.CharField(max_length=16, blank=True, choices=Notice.choices)
+    # What a listing row shows under the title: a study's first author
+    # ("Mandatori D et al.") and journal; an article's lead (plain text).
+    byline = models.CharField(max_length=255, blank=True)
+    venue = models.CharField(max_length=255, blank=True)
+    lead = models.CharField(max_length=300, blank=True)
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     month = models.PositiveSmallIntegerField(null=True, blank=True)
     sort_date = models.DateField(default=UNDATED)
@@ -128,6 +151,9 @@ class Entry(MonthYearMixin, models.Model):
                 name="entry_expiring_idx",
                 condition=Q(counted=True, expire_at__isnull=False),
             ),
+            # following: a topic's entries newly published in a window (the
+            # digests); without it a popular topic reads the whole table.
+            models.Index(fields=["publish_at"], name="entry_published_at_idx", condition=Q(status=Status.PUBLISHED)),
         ]
         constraints = [
             models.CheckConstraint(
@@ -148,21 +174,67 @@ class Entry(MonthYearMixin, models.Model):
     def kind_label(self):
         return self.type_label or self.get_kind_display()
 
+    @property
+    def notice_label(self):
+        """The marker listings show ("Retracted"…); "" without a notice."""
+        return self.get_notice_display() if self.notice else ""
+
+    # A listing row (templates/includes/entry_row.html) renders an Entry or a
+    # Study alike: the names the sources give what this row copies from them.
+    @property
+    def kind_name(self):
+        return self.get_kind_display()
+
+    @property
+    def listing_byline(self):
+        return self.byline
+
+    @property
+    def listing_venue(self):
+        return self.venue
+
+    @property
+    def listing_lead(self):
+        return self.lead
+
 
 class EntryTagQuerySet(models.QuerySet):
-    def published_with_all(self, tags, at=None):
+    def published_with_all(self, tags, at=None, *, direct=False, filters=None):
         """Postings of published entries that carry every one of ``tags``, newest first.
 
         Reads the rarest tag's postings in date order from its index and probes
         the others, so a page stops as soon as it is full instead of building
         the whole intersection and sorting it (measured in bench/RESULTS.md).
         Each further tag is its own chained join: "all of", never Q(a) & Q(b).
+        A parent tag's postings include its descendants' entries (inherited);
+        ``direct``: only entries carrying the named tags themselves.
+        ``filters``: catalog.filters.ListingFilterForm.values (types, years, sort).
         """
         rarest, *others = sorted(tags, key=lambda tag: (tag.entry_count, tag.pk))
         queryset = self.filter(tag=rarest).filter(published_q(at, prefix="entry__"))
+        if direct:
+            queryset = queryset.filter(inherited=False)
         for tag in others:
-            queryset = queryset.filter(entry__postings__tag=tag)
-        return queryset.select_related("entry").order_by("-sort_date", "-entry_id")
+            if direct:
+                queryset = queryset.filter(entry__postings__tag=tag, entry__postings__inherited=False)
+            else:
+                queryset = queryset.filter(entry__postings__tag=tag)
+        filters = filters or {}
+        if filters.get("types"):
+            queryset = queryset.filter(entry__study_type__in=filters["types"])
+        if filters.get("year_min") is not None:
+            queryset = queryset.filter(entry__year__gte=filters["year_min"])
+        if filters.get("year_max") is not None:
+            queryset = queryset.filter(entry__year__lte=filters["year_max"])
+        return queryset.select_related("entry").order_by(*self.ORDERINGS[filters.get("sort") or "newest"])
+
+    # "oldest" and "title" sort every match (undated entries last in both
+    # date orders, as on /studies/); "newest" walks the index.
+    ORDERINGS = {
+        "newest": ["-sort_date", "-entry_id"],
+        "oldest": [Case(When(sort_date=UNDATED, then=1), default=0), "sort_date", "entry_id"],
+        "title": ["entry__title", "entry_id"],
+    }
 
 
 class EntryTag(models.Model):
@@ -173,6 +245,10 @@ class EntryTag(models.Model):
     # Copied from the entry so a tag's postings can be read newest first from
     # the index alone.
     sort_date = models.DateField()
+    # Carried through a descendant tag, not by the entry itself: the tree's
+    # postings are written at sync time, so a parent's pages and any
+    # intersection naming it stay one walk of postings (catalog.tree).
+    inherited = models.BooleanField(default=False)
 
     objects = EntryTagQuerySet.as_manager()
 
@@ -180,7 +256,11 @@ class EntryTag(models.Model):
         constraints = [models.UniqueConstraint(fields=["tag", "entry"], name="entrytag_tag_entry")]
         # Covering (id included, PostgreSQL): a tag's postings are read newest
         # first from the index alone, no heap visit per posting (bench/RESULTS.md).
-        indexes = [models.Index(fields=["tag", "-sort_date", "-entry"], name="entrytag_tag_date_idx", include=["id"])]
+        indexes = [
+            models.Index(
+                fields=["tag", "-sort_date", "-entry"], name="entrytag_tag_date_idx", include=["id", "inherited"]
+            )
+        ]
 
     def __str__(self):
         return f"{self.tag} · {self.entry}"
@@ -197,7 +277,29 @@ class TagPair(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tag", "other"], name="tagpair_unique")]
-        indexes = [models.Index(fields=["tag", "-entry_count"], name="tagpair_tag_count_idx")]
+        indexes = [
+            models.Index(fields=["tag", "-entry_count"], name="tagpair_tag_count_idx"),
+            # The most-populated intersections (home, /tags/).
+            models.Index(fields=["-entry_count"], name="tagpair_count_idx"),
+        ]
 
     def __str__(self):
         return f"{self.tag} + {self.other}: {self.entry_count}"
+
+
+class TagYearCount(models.Model):
+    """How many published entries under ``tag`` (its own or a descendant's)
+    are of ``study_type`` ("" for articles) and from ``year`` (0: undated): the evidence
+    timeline of a tag page without counting postings at read time (a popular
+    tag has 400,000 at a million entries). catalog.indexing keeps it."""
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="year_counts")
+    year = models.PositiveSmallIntegerField()
+    study_type = models.CharField(max_length=20, blank=True)
+    entry_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tag", "year", "study_type"], name="tagyearcount_unique")]
+
+    def __str__(self):
+        return f"{self.tag} {self.year} {self.study_type or 'article'}: {self.entry_count}"

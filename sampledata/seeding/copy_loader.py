@@ -11,7 +11,7 @@ from django.db import DatabaseError, connection, models, transaction
 
 from articles.models import Article
 from catalog.indexing import recount_tags
-from catalog.models import Entry, Tag, TagPair
+from catalog.models import Entry, Tag, TagPair, TagYearCount
 from studies.models import Study
 
 COPY_NULL = "\\N"
@@ -143,7 +143,7 @@ class CopyLoader:
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
         self.log(f"{command}…")
         with connection.cursor() as cursor:
-            for model in [*tables, Tag, TagPair]:
+            for model in [*tables, Tag, TagPair, TagYearCount]:
                 cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
 
     def prepare(self, cursor, tables):

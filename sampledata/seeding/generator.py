@@ -1,13 +1,16 @@
 """Deterministic synthetic rows: articles, studies, their tags, and the
-listing index exactly as catalog.indexing.sync_entries would write it."""
+listing index exactly as catalog.indexing.sync_entries would write it (the
+listing row from ``entry_fields``, postings from ``catalog.tree.postings_for``)."""
 
 import datetime
 import random
 from itertools import accumulate
 
 from articles.models import Article, TaggedArticle
-from catalog.models import UNDATED, Entry, EntryKind, EntryTag, Status, is_published
-from studies.models import Study, TaggedStudy, study_type_label
+from catalog.indexing import entry_fields
+from catalog.models import Entry, EntryKind, EntryTag, Status, is_published
+from catalog.tree import ancestor_ids, postings_for
+from studies.models import Study, TaggedStudy
 
 from .vocabulary import (
     FAMILY,
@@ -28,7 +31,8 @@ def zipf_cumulative(count, exponent=1.0):
     return list(accumulate(1 / (rank**exponent) for rank in range(1, count + 1)))
 
 
-# Room for ids: an entry has at most this many tags and related studies, so a
+# Room for ids: an entry has at most this many tags and related studies (and
+# postings: its tags and their ancestors, see Generator.posting_stride), so a
 # row's tag links and postings get ids from its own position and every chunk
 # can be generated on its own (in another process) without counting.
 MAX_TAGS = 6
@@ -36,11 +40,17 @@ MAX_RELATED = 5
 
 
 class Generator:
-    """Deterministic rows: the same seed, sizes and starting ids give the same data."""
+    """Deterministic rows: the same seed, sizes, tree and starting ids give the
+    same data. ``parents``: the category tree, {tag id: parent id}
+    (``catalog.tree.parent_map()``), for the inherited postings."""
 
-    def __init__(self, *, seed, tag_ids, now, base_ids, study_count):
+    def __init__(self, *, seed, tag_ids, now, base_ids, study_count, parents=None):
         self.seed = seed
         self.tag_ids = tag_ids  # most used first
+        self.parents = parents or {}
+        # An entry's postings: each of its tags and at most every ancestor of each.
+        deepest = max((len(ancestor_ids(tag_id, self.parents)) for tag_id in tag_ids), default=0)
+        self.posting_stride = MAX_TAGS * (1 + deepest)
         self.tag_cum = zipf_cumulative(len(tag_ids))
         self.word_cum = zipf_cumulative(len(WORDS), 0.8)
         self.journals = [journal.strip() for journal in JOURNALS]
@@ -145,7 +155,7 @@ class Generator:
                 }
                 for k, tag_id in enumerate(tag_ids)
             ]
-            self.add_entry(rows, EntryKind.STUDY, position, values, year, month, study_type_label(study_type), tag_ids)
+            self.add_entry(rows, EntryKind.STUDY, position, Study(**values), tag_ids)
         return rows
 
     def article_chunk(self, chunk, start, count):
@@ -205,39 +215,31 @@ class Generator:
                     }
                     for k, study_id in enumerate(sorted(related))
                 ]
-            year, month = (first_published_at.year, first_published_at.month) if first_published_at else (None, None)
-            self.add_entry(rows, EntryKind.ARTICLE, self.study_count + position, values, year, month, "", tag_ids)
+            self.add_entry(rows, EntryKind.ARTICLE, self.study_count + position, Article(**values), tag_ids)
         return rows
 
-    def add_entry(self, rows, kind, position, values, year, month, type_label, tag_ids):
-        """The listing row and postings, as catalog.indexing.sync_entries writes them."""
+    def add_entry(self, rows, kind, position, source, tag_ids):
+        """The listing row and postings of ``source`` (an unsaved Study or
+        Article carrying ``tag_ids``), as catalog.indexing.sync_entries writes them."""
         entry_id = self.base[Entry] + position
-        date = UNDATED if year is None else datetime.date(year, month or 1, 1)
+        fields = entry_fields(source)
         rows[Entry].append(
             {
                 "id": entry_id,
                 "kind": kind,
-                "article_id": values["id"] if kind == EntryKind.ARTICLE else None,
-                "study_id": values["id"] if kind == EntryKind.STUDY else None,
-                "title": values["title"],
-                "slug": values["slug"],
-                "type_label": type_label,
-                "year": year,
-                "month": month,
-                "sort_date": date,
-                "status": values["status"],
-                "publish_at": values["publish_at"],
-                "expire_at": values["expire_at"],
-                "updated_at": values["updated_at"],
-                "counted": is_published(values["status"], values["publish_at"], values["expire_at"], self.now),
+                "article_id": source.pk if kind == EntryKind.ARTICLE else None,
+                "study_id": source.pk if kind == EntryKind.STUDY else None,
+                **fields,
+                "counted": is_published(fields["status"], fields["publish_at"], fields["expire_at"], self.now),
             }
         )
         rows[EntryTag] += [
             {
-                "id": self.base[EntryTag] + position * MAX_TAGS + k,
+                "id": self.base[EntryTag] + position * self.posting_stride + k,
                 "entry_id": entry_id,
                 "tag_id": tag_id,
-                "sort_date": date,
+                "sort_date": fields["sort_date"],
+                "inherited": inherited,
             }
-            for k, tag_id in enumerate(tag_ids)
+            for k, (tag_id, inherited) in enumerate(postings_for(tag_ids, self.parents).items())
         ]

@@ -114,16 +114,66 @@ TITLE_PATTERNS = [
 KIND_WORDS = ["randomized trial", "cohort study", "systematic review", "pilot study", "cross-sectional analysis"]
 
 
+# For a tree of depth 3 (seed_bench --tree 3): each topic named here goes
+# under its root topic; a topic named nowhere stays a root.
+TOPIC_GROUPS = {
+    "Vitamin K2": """Menaquinone-7|Menaquinone-4|Vitamin K1|Natto|Cheese|Fermented foods|Gut microbiome|
+Supplements|Dosage|Bioavailability|Gamma-carboxylation|Vitamin K deficiency bleeding""",
+    "Bone": """Osteoporosis|Osteocalcin|Fractures|Dental health|Periodontitis|Rheumatoid arthritis|
+Osteoarthritis|Muscle|Sarcopenia|Frailty|Bisphosphonates|Teriparatide|Periostin""",
+    "Cardiovascular": """Arterial calcification|Matrix Gla protein|Vascular stiffness|Aortic valve|
+Coronary artery disease|Stroke|Hypertension|Heart failure|Atrial fibrillation|Peripheral artery disease|
+Calciphylaxis|Pseudoxanthoma elasticum|Endothelial function|Pulse wave velocity|Statins|Warfarin|
+Anticoagulation|Coagulation|Protein S|Gas6|GRP""",
+    "Calcium": """Vitamin D|Magnesium|Phosphate|Parathyroid hormone|FGF23|Klotho|Calcitriol|Vitamin A|Omega-3""",
+    "Chronic kidney disease": "Dialysis|Kidney stones",
+    "Postmenopausal women": "Elderly|Children|Pregnancy|Infants|Newborns|Menopause|Estrogen|Testosterone",
+    "Diabetes": """Insulin sensitivity|Obesity|Metabolic syndrome|Diet|Vegetarian diet|Vegan diet|
+Mediterranean diet|Bariatric surgery|Liver|Mitochondria|Athletic performance""",
+    "Inflammation": """Cancer|Breast cancer|Prostate|Hepatocellular carcinoma|Leukemia|Immune system|
+Oxidative stress|Ferroptosis|Apoptosis|COVID-19|Lung function|Cystic fibrosis|Crohn's disease|
+Ulcerative colitis|Celiac disease|Skin""",
+    "Brain": "Cognition|Multiple sclerosis|Parkinson's disease|Alzheimer's disease|Depression|Sleep",
+}
+TOPIC_ROOT = {topic.strip(): root for root, topics in TOPIC_GROUPS.items() for topic in topics.split("|")}
+TREE_DEPTHS = (1, 2, 3)
+
+
+def _named_tags(count):
+    """``count`` (name, topic) pairs: the topics (topic None), then
+    topic-qualifier pairs and numbered topics (their topic)."""
+    topics = [topic.strip() for topic in TOPICS]
+    tags = [(topic, None) for topic in topics]
+    for qualifier in QUALIFIERS:
+        tags += [(f"{topic} {qualifier.strip()}", topic) for topic in topics]
+    number = 1
+    while len(tags) < count:
+        tags += [(f"{topic} topic {number}", topic) for topic in topics]
+        number += 1
+    return tags[:count]
+
+
 def tag_names(count):
     """``count`` distinct tag names: the topics, then topic-qualifier pairs."""
-    names = [topic.strip() for topic in TOPICS]
-    for qualifier in QUALIFIERS:
-        names += [f"{topic.strip()} {qualifier.strip()}" for topic in TOPICS]
-    number = 1
-    while len(names) < count:
-        names += [f"{topic.strip()} topic {number}" for topic in TOPICS]
-        number += 1
-    return names[:count]
+    return [name for name, _topic in _named_tags(count)]
+
+
+def tag_tree(count, depth):
+    """{name: parent name} arranging ``tag_names(count)`` in a tree ``depth``
+    levels deep: 1 flat (nothing); 2 every "<topic> <qualifier>" under its
+    topic; 3 besides, the topics under a handful of root topics
+    (TOPIC_GROUPS). A parent missing from the names leaves its children roots."""
+    if depth not in TREE_DEPTHS:
+        raise ValueError(f"a tree depth is one of {TREE_DEPTHS}")
+    tags = _named_tags(count)
+    present = {name for name, _topic in tags}
+    parents = {}
+    for name, topic in tags:
+        # A qualified tag goes under its topic from depth 2, a topic under its root at 3.
+        parent, needs = (topic, 2) if topic is not None else (TOPIC_ROOT.get(name), 3)
+        if depth >= needs and parent in present:
+            parents[name] = parent
+    return parents
 
 
 def tag_slug(name):

@@ -15,15 +15,16 @@ from itertools import islice
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from catalog.models import Status
+from catalog.models import Notice, Status
 from editorial.workflow import may_moderate
 from studies.models import Study, TaggedStudy
 
 from . import planning
 from .formats import BrokenRecord, ImportRefused, RecordError, clean_record, open_records
-from .formats.base import TAG_MAX_LENGTH
+from .formats.base import NOTICE_SEVERITY, TAG_MAX_LENGTH
 from .matching import Matcher
 from .report import ImportReport, RecordOutcome
 from .writing import Slugs, TagBook, write_batch
@@ -80,6 +81,8 @@ def study_import(
                 importer.process(batch)
                 if progress:
                     progress(report.records, source_file.fraction_read)
+            # Once every record is in: a notice may come before its paper.
+            importer.apply_notices()
             if report.counts["failed"]:
                 raise ImportRefused(report.refusal(), report=report)
             if not report.records:
@@ -148,6 +151,9 @@ class Importer:
         # moderator (editorial.revisions), as an editor's edit in the admin does.
         self.trusted = user is None or may_moderate(user)
         self.tags = TagBook(report, may_create=self.trusted)
+        # (record number, SourceNotice): records that are notices (a
+        # retraction…) for papers they name by DOI or PMID.
+        self.notices_for = []
 
     def process(self, items):
         records = []
@@ -162,6 +168,7 @@ class Importer:
         records = [record for record in records if not self._repeated(record)]
         if not records:
             return
+        self.notices_for += [(record.number, notice) for record in records for notice in record.notice_for]
         matches = self.matcher.match(records)
         _load_current_tags([study for study in matches.values() if isinstance(study, Study)])
         creates, updates, quiet_updates, tag_plan, proposals = [], [], [], {}, []
@@ -197,6 +204,67 @@ class Importer:
             )
             for study in created:
                 study.outcome.study_id = study.pk
+
+    def apply_notices(self):
+        """Mark the papers that notice records of this file name (a PubMed
+        retraction notice's ROF, Crossref's "update-to") with the notice,
+        whether the paper came in this file or was already on the site; a
+        notice never gives way to a milder one. Each change is a revision
+        (or, for an editor's import of a published study, a proposal)."""
+        if not self.notices_for:
+            return
+        dois = {notice.doi for _, notice in self.notices_for if notice.doi}
+        pmids = {notice.pmid for _, notice in self.notices_for if notice.pmid}
+        by_doi, by_pmid = {}, {}
+        for study in Study.objects.filter(Q(doi__in=dois) | Q(pmid__in=pmids)):
+            by_doi.setdefault(study.doi, study)
+            by_pmid.setdefault(study.pmid, study)
+        planned, messages = {}, {}
+        for number, notice in self.notices_for:
+            study = (by_doi.get(notice.doi) if notice.doi else None) or by_pmid.get(notice.pmid)
+            paper = f"DOI {notice.doi}" if notice.doi else f"PMID {notice.pmid}"
+            if study is None:
+                earlier = self.matcher.seen_doi.get(notice.doi) or self.matcher.seen_pmid.get(notice.pmid)
+                messages.setdefault(number, []).append(
+                    f"a notice for record {earlier} ({paper})" if earlier else f"a notice for {paper}, not on the site"
+                )
+                continue
+            current = planned[study.pk][1]["notice"] if study.pk in planned else study.notice
+            if NOTICE_SEVERITY[notice.kind] > NOTICE_SEVERITY[current]:
+                changes = {"notice": notice.kind, "notice_citation": notice.citation, "notice_url": notice.url}
+                planned[study.pk] = (study, changes)
+                label = dict(Notice.choices)[notice.kind].lower()
+                messages.setdefault(number, []).append(f"marks study {study.pk} (“{study.title[:60]}”) {label}")
+            else:
+                messages.setdefault(number, []).append(f"a notice for study {study.pk}, already marked")
+        by_number = {outcome.number: outcome for outcome in self.report.outcomes}
+        for number, notes in messages.items():
+            if number in by_number:
+                outcome = by_number[number]
+                outcome.message = "; ".join(filter(None, [outcome.message, *notes]))
+        if self.dry_run or self.report.counts["failed"] or not planned:
+            return
+        updates, proposals = [], []
+        for study, changes in planned.values():
+            plan = planning.UpdatePlan(changes=changes, new_tags=[], import_record=study.import_record or {})
+            if not self.trusted and study.status == Status.PUBLISHED:
+                proposals.append((study, plan))
+                self.report.proposed += 1
+            else:
+                updates.append((study, plan))
+        write_batch(
+            created=[],
+            updates=updates,
+            quiet_updates=[],
+            tag_plan={},
+            tags=self.tags,
+            publish=False,
+            user=self.user,
+            now=self.now,
+            reason=self.reason,
+            source_name=self.report.source_name,
+            proposals=proposals,
+        )
 
     def _repeated(self, record):
         earlier = self.matcher.earlier_in_file(record)

@@ -7,6 +7,13 @@ what the last import brought, so an edit made on the site wins over the file.
 For a study that was never imported, only its empty fields are filled. An
 import never empties a field, and only ever adds tags: a tag is added when the
 file brings it for the first time, so a tag an editor removed stays removed.
+
+A notice (retraction, correction, expression of concern) is one unit
+(``plan_notice``): a kind the file brings replaces the study's when the study
+still holds what the last import brought, or when the source's kind changed
+since (news a moderator's hand-set notice could not have known), and never
+for a milder one. Its citation and link follow the usual rule while the kind
+stays.
 """
 
 import hashlib
@@ -16,7 +23,9 @@ from dataclasses import dataclass
 from catalog.models import Status
 from studies.models import Study, StudyType
 
-from .formats.base import EMPTY, IMPORTED_FIELDS
+from .formats.base import EMPTY, IMPORTED_FIELDS, NOTICE_SEVERITY
+
+NOTICE_FIELDS = ("notice", "notice_citation", "notice_url")
 
 # Long text is remembered by a digest: enough to tell whether the study
 # still holds what the import brought, without storing the abstract twice.
@@ -86,13 +95,11 @@ def plan_update(record, study, *, extra_tags, publish, now):
     changes = {}
     for name in IMPORTED_FIELDS:
         new = record.fields[name]
-        if is_empty(name, new):
-            continue  # an import never empties a field
-        current = getattr(study, name)
-        # Never imported: only empty fields are filled.
-        brought = last.get(name, recorded(name, empty_value(name))) if last else recorded(name, empty_value(name))
-        if recorded(name, current) == brought and new != current:
+        if is_empty(name, new) or name in NOTICE_FIELDS:
+            continue  # an import never empties a field; the notice is one unit (below)
+        if _holds_what_was_brought(study, name, last) and new != getattr(study, name):
             changes[name] = new
+    changes.update(plan_notice(record.fields, study, last))
     tags = brought_tags(record, extra_tags)
     # Tags the file brings for the first time: one an editor removed stays removed.
     known = {fold(name) for name in last.get("tags", [])} | study.current_tags
@@ -102,6 +109,33 @@ def plan_update(record, study, *, extra_tags, publish, now):
         if study.publish_at is None:
             changes["publish_at"] = now
     return UpdatePlan(changes=changes, new_tags=new_tags, import_record=import_record(record.fields, tags, last))
+
+
+def _holds_what_was_brought(study, name, last):
+    """Whether ``study`` still holds what the last import brought for
+    ``name`` (for a study never imported: the field is empty)."""
+    brought = last.get(name, recorded(name, empty_value(name))) if last else recorded(name, empty_value(name))
+    return recorded(name, getattr(study, name)) == brought
+
+
+def plan_notice(fields, study, last):
+    """The notice changes the file's ``fields`` bring to ``study`` (see the
+    module's docstring)."""
+    new, current = fields["notice"], study.notice
+    if not new:
+        return {}
+    if new != current:
+        brought = (last or {}).get("notice", "")
+        site_kept_import = current == brought
+        if NOTICE_SEVERITY[new] > NOTICE_SEVERITY[current] and (site_kept_import or new != brought):
+            # The citation and link belong to the kind: both come with it, even empty.
+            return {name: fields[name] for name in NOTICE_FIELDS}
+        return {}
+    return {
+        name: fields[name]
+        for name in ("notice_citation", "notice_url")
+        if fields[name] and fields[name] != getattr(study, name) and _holds_what_was_brought(study, name, last)
+    }
 
 
 def new_study(record, *, tags, publish, now, slug=""):

@@ -116,11 +116,12 @@ def test_a_merged_or_deleted_category_never_fails_the_page(client, shelf, modera
     response = client.get("/articles/merged/")
     assert response.status_code == 200
     blocks = blocks_of(response)
-    assert blocks[0]["heading"] == "Items in category Vitamin K2:"  # calcium is gone: vitamin-k2 alone
-    assert blocks[1]["heading"] == "Items in category Bone:"
+    # calcium was merged into bone: its slug is an alias, so the block follows it.
+    assert blocks[0]["heading"] == "Items in both categories Vitamin K2 and Bone are listed here:"
+    assert blocks[1]["heading"] == "Items in category Bone:"  # gone never existed: bone alone
     assert "block-notes" not in response.content.decode()
     preview = login(moderator).get(f"/preview/articles/{article.pk}/").content.decode()
-    assert "The category “calcium” no longer exists" in preview and "“gone”" in preview
+    assert "“calcium”" not in preview and "The category “gone” no longer exists" in preview
 
 
 def test_the_query_count_does_not_grow_with_blocks_items(client, shelf, count_queries):
@@ -167,3 +168,14 @@ def test_a_scheduled_entry_joins_its_blocks_on_time(client, shelf):
     )
     assert "Scheduled study" not in blocks_of(client.get("/articles/soon/"))[0]["titles"]
     assert Tag.objects.get(slug="bone").entry_count == 2
+
+
+def test_a_block_heading_sits_one_level_below_the_heading_before_it(db):
+    from catalog.blocks import render_body
+
+    picks = "[[picks {}]]\n[[/picks]]"
+    text = "\n\n".join([picks.format("First"), "## Section", picks.format("Second"), "### Part", picks.format("Third")])
+    levels = [part["heading_level"] for part in render_body(text).parts if "block" in part]
+    assert levels == [2, 3, 4]  # an article's body, under the page's h1
+    levels = [part["heading_level"] for part in render_body(text, section_level=2).parts if "block" in part]
+    assert levels == [3, 3, 4]  # a study's highlights, under their h2

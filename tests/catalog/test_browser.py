@@ -44,3 +44,40 @@ def test_pages_fit_a_phone_screen(live_server, browser):  # noqa: F811
         page.goto(live_server.url + path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+
+
+def test_visitor_walks_the_tree_to_an_intersection_narrows_it_and_follows_it(live_server, browser):  # noqa: F811
+    """home → tag → child tag → intersection → narrow down → facet → feed."""
+    call_command("load_demo")
+    page = browser.new_page()
+    page.goto(live_server.url + "/")
+    page.get_by_role("complementary").get_by_role("link", name="Vitamin K", exact=True).click()
+    page.wait_for_url("**/tags/vitamin-k/")
+    assert "Vitamin K includes its subcategories" in page.locator(".tree-note").inner_text()
+
+    page.locator(".subcategories").get_by_role("link", name="Vitamin K2", exact=True).click()
+    page.wait_for_url("**/tags/vitamin-k2/")
+    assert page.locator(".breadcrumbs").get_by_role("link", name="Vitamin K").is_visible()
+
+    page.locator(".narrow-down").get_by_role("link", name="Bone", exact=True).click()
+    page.wait_for_url("**/tags/vitamin-k2+bone/")
+    assert page.locator(".entry-list__item").count() == 29
+
+    page.locator(".narrow-down").get_by_role("link", name="Calcium", exact=True).click()
+    page.wait_for_url("**/tags/vitamin-k2+bone+calcium/")
+    assert "Items in all of categories Vitamin K2, Bone and Calcium" in page.locator("h1").inner_text()
+    everything = page.locator(".entry-list__item").count()
+
+    # The first study design offered (the demo's studies here are untyped: "Other").
+    facet = page.locator(".facet-list li", has=page.locator("a")).first
+    design = facet.locator("a").inner_text()
+    expected = int(facet.locator(".count").inner_text().split()[0].lstrip("~"))
+    facet.locator("a").click()
+    page.wait_for_url("**/tags/vitamin-k2+bone+calcium/?type=*")
+    assert 0 < page.locator(".entry-list__item").count() == expected < everything
+    assert f"Type: {design}" in page.locator(".applied-filters__list").inner_text()
+
+    feed_url = page.locator(".feed-link a").get_attribute("href")
+    response = page.request.get(page.url.split("?")[0] + feed_url)
+    assert response.ok and response.headers["content-type"].startswith("application/atom+xml")
+    assert response.text().count("<entry>") == expected

@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
+from django.core.cache import cache
+from django.test import override_settings
 from django.utils import timezone
 
 from tests.conftest import assert_no_secrets
@@ -107,7 +109,11 @@ def sitemap_locations(client, path):
 def test_sitemap_lists_every_published_entry_and_tag_with_lastmod(client, site, tags):
     index = ET.fromstring(client.get("/sitemap.xml").content)
     sections = [loc.text for loc in index.findall("s:sitemap/s:loc", SITEMAP_NS)]
-    assert sections == ["http://testserver/sitemap-entries.xml", "http://testserver/sitemap-tags.xml"]
+    assert sections == [
+        "http://testserver/sitemap-entries.xml",
+        "http://testserver/sitemap-tags.xml",
+        "http://testserver/sitemap-intersections.xml",
+    ]
     entries = sitemap_locations(client, "/sitemap-entries.xml")
     published = {"mk7-bone", "k-calcium-review", "natto-fractures", "undated"}
     assert {loc.rsplit("/", 2)[-2] for loc in entries} == published | {"k2-circulation"}
@@ -116,6 +122,20 @@ def test_sitemap_lists_every_published_entry_and_tag_with_lastmod(client, site, 
     assert set(tag_pages) == {f"http://testserver/tags/{slug}/" for slug in ("vitamin-k2", "bone", "calcium")}
     assert all(lastmod for lastmod in tag_pages.values())
     assert "Sitemap: http://testserver/sitemap.xml" in client.get("/robots.txt").content.decode()
+
+
+@override_settings(SITEMAP_MIN_INTERSECTION_ENTRIES=2)
+def test_sitemap_lists_the_intersections_with_enough_entries(client, site, tags):
+    # bone+calcium: the review only; the others two or more.
+    pairs = sitemap_locations(client, "/sitemap-intersections.xml")
+    assert set(pairs) == {"http://testserver/tags/bone+vitamin-k2/", "http://testserver/tags/calcium+vitamin-k2/"}
+    assert all(pairs.values())
+    for loc in pairs:
+        assert client.get(loc.removeprefix("http://testserver")).status_code == 200
+    cache.clear()  # the page cache keeps the first answer until content changes
+    with override_settings(SITEMAP_MIN_INTERSECTION_ENTRIES=1):
+        pairs = sitemap_locations(client, "/sitemap-intersections.xml")
+    assert "http://testserver/tags/bone+calcium/" in pairs
 
 
 def test_tag_lastmod_follows_a_newly_published_entry(client, tags):

@@ -1,11 +1,8 @@
 """The pages this feature adds or changes are valid HTML (W3C Nu checker)."""
 
-import json
-import subprocess
-
 import pytest
 
-from tests.k2site.test_html_quality import VNU_JAR
+from tests.checkers import vnu_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +28,6 @@ def test_pages_are_valid_html(client, site, tmp_path):
         file = tmp_path / f"page{index}.html"
         file.write_bytes(response.content)
         files.append(str(file))
-    result = subprocess.run(
-        ["java", "-jar", VNU_JAR, "--errors-only", "--format", "json", *files],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    messages = json.loads(result.stderr or result.stdout)["messages"]
+    messages = vnu_messages(files)
     by_file = {f"file:{file}": path for file, path in zip(files, PAGES, strict=True)}
     assert [f"{by_file.get(m.get('url'), m.get('url'))}: {m['message']}" for m in messages] == []

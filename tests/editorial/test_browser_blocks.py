@@ -49,7 +49,8 @@ def test_editor_places_an_intersection_block_moderator_approves(live_server, bro
     visitor = browser.new_context().new_page()
     visitor.goto(base + "/articles/calcium-and-bone-many-studies/")
     block = visitor.locator(".entry-block")
-    assert block.locator("h3").inner_text() == "Items in both categories Bone and Calcium are listed here:"
+    # Under the page's h1 (no ## heading before it): an h2, so no level is skipped.
+    assert block.locator("h2").inner_text() == "Items in both categories Bone and Calcium are listed here:"
     assert block.locator(".entry-list__item a").all_inner_texts() == ["Calcium and bone density trial"]
     block.get_by_role("link", name="See all 1").click()
     visitor.wait_for_url(base + "/tags/bone+calcium/")

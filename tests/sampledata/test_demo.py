@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def intersection_size(client, path):
     response = client.get(path)
     assert response.status_code == 200
-    return response.content.decode().count('class="entry-list__item"')
+    return response.content.decode().count('class="entry-list__item ')
 
 
 def test_demo_content_matches_the_seed_and_loads_twice_without_change(client, settings):

@@ -8,11 +8,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.models import Article
-from catalog.models import Status, Tag
+from catalog import aliases
+from catalog.models import Status, Tag, TagAlias
 from sampledata import demo
 from studies.models import Study
 
 TAG_DESCRIPTIONS = {
+    "Vitamin K": "Vitamin K1 (phylloquinone, from greens) and K2 (menaquinones, from fermented foods and animals).",
     "Vitamin K2": "Menaquinones (MK-4, MK-7 …): what they do for bones, arteries and more.",
     "Bone": "Bone density, fractures, osteoporosis and what bones need.",
     "Calcium": "Calcium intake, supplements, and where calcium ends up in the body.",
@@ -21,6 +23,12 @@ TAG_DESCRIPTIONS = {
     # items) is reproduced as it was, so the article is filed here instead.
     "Circulatory system": "How blood vessels calcify, and what vitamin K has to do with it.",
 }
+# The category tree: a parent's pages include its children's entries.
+# ("Circulatory system" stays beside Cardiovascular, not under it: the seed's
+# Cardiovascular list is reproduced as it was, without the article.)
+TAG_PARENTS = {"Vitamin K2": "Vitamin K"}
+# Other names visitors search for (catalog.aliases).
+TAG_ALIASES = {"Vitamin K2": [("K2", "k2"), ("Menaquinone", "menaquinone"), ("MK-7", "mk-7")]}
 # The seed line that is the Mandatori et al. review itself.
 MANDATORI_LINE = "Bone loss results in blood vessel plaque if low Vitamin K2, less bone loss if high K2"
 # Where the seed article linked to studies: the sentence it ends, and the studies.
@@ -46,6 +54,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         created = 0
         tags = {name: self.tag(name) for name in TAG_DESCRIPTIONS}
+        for name, synonyms in TAG_ALIASES.items():
+            for alias_name, alias_slug in synonyms:
+                if aliases.clash(alias_name, alias_slug) is None:
+                    TagAlias.objects.create(tag=tags[name], name=alias_name, slug=alias_slug)
 
         entries = {}
         for (first, second), items in demo.parse_listings(demo.STUDY_SEED.read_text()).items():
@@ -94,7 +106,9 @@ class Command(BaseCommand):
     def tag(self, name):
         tag = Tag.objects.filter(name__iexact=name).first()
         if tag is None:
-            tag = Tag.objects.create(name=name, slug=slugify(name), description=TAG_DESCRIPTIONS[name])
+            # Parents come first in TAG_DESCRIPTIONS, so they exist by now.
+            parent = Tag.objects.filter(name=TAG_PARENTS[name]).first() if name in TAG_PARENTS else None
+            tag = Tag.objects.create(name=name, slug=slugify(name), description=TAG_DESCRIPTIONS[name], parent=parent)
         return tag
 
     @staticmethod

@@ -21,7 +21,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
 
-from studies.identifiers import is_pmid, normalise_doi, normalise_pmid
+from catalog.models import Notice
+from studies.identifiers import is_doi, is_pmid, normalise_doi, normalise_pmid
 from studies.models import Study, StudyType
 
 # Stated in the README. A reference manager's export of a few thousand
@@ -58,7 +59,10 @@ class SourceRecord:
     such as "2021 Mar 15" to take year/month from), volume, issue, pages,
     doi, pmid, url, abstract (may hold JATS/HTML markup), keywords [str],
     types [publication-type strings in the source's words; "book" and
-    "chapter" for the formats' own book and chapter types].
+    "chapter" for the formats' own book and chapter types], notices
+    [SourceNotice: what was later published about this paper], notice_for
+    [SourceNotice naming a doi or pmid: the record *is* such a notice, for
+    the papers it names].
     """
 
     number: int  # 1-based position in the file
@@ -263,6 +267,95 @@ TYPE_RANK = {name: rank for rank, (name, _) in enumerate(TYPE_PRIORITY)}
 TYPE_OF = dict(TYPE_PRIORITY)
 
 
+# -- notices: retractions, corrections, expressions of concern ---------------------------------------
+
+# Which notice says most: an import never trades a notice for a milder one.
+NOTICE_SEVERITY = {Notice.NONE: 0, Notice.CORRECTED: 1, Notice.CONCERN: 2, Notice.RETRACTED: 3}
+# How a notice's citation starts, as PubMed words it ("Retraction in: J Nutr. …").
+NOTICE_RELATION = {
+    Notice.RETRACTED: "Retraction in",
+    Notice.CORRECTED: "Erratum in",
+    Notice.CONCERN: "Expression of concern in",
+}
+# Publishers' title prefix on a retracted paper (Elsevier "RETRACTED:",
+# Springer Nature "RETRACTED ARTICLE:").
+RETRACTED_TITLE = re.compile(r"^\s*retracted(?: article)?\s*:", re.IGNORECASE)
+# A note as our own exports write one (studies.cite.notice_note): "Retracted.
+# Retraction in: …" (BibTeX, CSL) or "Retracted: …" (RIS).
+NOTICE_NOTE = re.compile(
+    r"^\s*(" + "|".join(re.escape(label) for value, label in Notice.choices if value) + r")\s*(?:$|[.:]\s*(.*))",
+    re.IGNORECASE | re.DOTALL,
+)
+NOTICE_OF_LABEL = {label.casefold(): value for value, label in Notice.choices if value}
+DOI_IN_TEXT = re.compile(r"\b10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
+PMID_IN_TEXT = re.compile(r"\bPMID:?\s*(\d{1,10})\b")
+URL_IN_TEXT = re.compile(r"https?://\S+$")
+
+
+@dataclass(frozen=True)
+class SourceNotice:
+    """A retraction, correction (erratum) or expression of concern as a
+    source states it: ``kind`` a Notice value, the notice's ``citation`` and
+    ``url``. On a notice record, ``doi``/``pmid`` name the paper it is about."""
+
+    kind: str
+    citation: str = ""
+    url: str = ""
+    doi: str = ""
+    pmid: str = ""
+
+
+def identifiers_in(text):
+    """(doi, pmid) cited in a reference's text ("… doi: 10.1038/x. PMID: 123.")."""
+    text = str(text or "")
+    doi_match = DOI_IN_TEXT.search(text)
+    pmid_match = PMID_IN_TEXT.search(text)
+    doi = normalise_doi(doi_match.group().rstrip(".,;")) if doi_match else ""
+    return (doi if is_doi(doi) else ""), (pmid_match.group(1) if pmid_match else "")
+
+
+def link_for(doi="", pmid=""):
+    """Where a cited notice is: its DOI's address, else its PubMed page."""
+    if doi:
+        return f"https://doi.org/{doi}"
+    return f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" if pmid else ""
+
+
+def notice_citing(kind, reference, relation=None):
+    """A notice of ``kind`` whose citation is ``reference`` as the source
+    gives it; its link from the DOI or PMID the reference names."""
+    reference = one_line(reference).rstrip()
+    citation = f"{relation or NOTICE_RELATION[kind]}: {reference}" if reference else ""
+    return SourceNotice(kind, citation=citation, url=link_for(*identifiers_in(reference)))
+
+
+def notice_from_note(text):
+    """A SourceNotice from a note our exports wrote ("Retracted. Retraction
+    in: …"), else None: another tool's note is not read for one."""
+    match = NOTICE_NOTE.match(str(text or ""))
+    if not match:
+        return None
+    details = one_line(match.group(2))
+    url_match = URL_IN_TEXT.search(details)
+    url = url_match.group() if url_match else ""
+    citation = details[: url_match.start()].strip() if url_match else details
+    return SourceNotice(NOTICE_OF_LABEL[match.group(1).casefold()], citation=citation, url=url)
+
+
+def strongest_notice(notices):
+    """(kind, citation, url) of the most severe of ``notices``: the citations
+    of that kind joined, the link of the last (sources list notices oldest
+    first); ("", "", "") when there is none."""
+    notices = [notice for notice in notices if notice.kind in NOTICE_SEVERITY and notice.kind]
+    if not notices:
+        return Notice.NONE.value, "", ""
+    kind = max((notice.kind for notice in notices), key=NOTICE_SEVERITY.__getitem__)
+    chosen = [notice for notice in notices if notice.kind == kind]
+    citations = list(dict.fromkeys(notice.citation for notice in chosen if notice.citation))
+    url = next((notice.url for notice in reversed(chosen) if notice.url), "")
+    return str(kind), "; ".join(citations), url
+
+
 def study_type_from(types):
     """Our study type from the source's publication types, or None when the
     source doesn't say one we know."""
@@ -445,7 +538,7 @@ def split_name(text):
 # What an import sets on a Study, in the order a report lists changes.
 IMPORTED_FIELDS = [
     "title", "paper_title", "authors", "journal", "publisher", "year", "month", "volume", "issue", "pages",
-    "doi", "pmid", "url", "abstract", "study_type",
+    "doi", "pmid", "url", "abstract", "study_type", "notice", "notice_citation", "notice_url",
 ]  # fmt: skip
 EMPTY = {"authors": [], "year": None, "month": None}
 
@@ -460,6 +553,8 @@ class CleanRecord:
     fields: dict
     keywords: list = field(default_factory=list)
     title_key: str = ""
+    # The record is a notice (a retraction…) for these papers: [SourceNotice].
+    notice_for: list = field(default_factory=list)
 
 
 def _check_length(fields, name, label):
@@ -546,6 +641,17 @@ def clean_record(record):
         "abstract": plain_abstract(data.get("abstract")),
         "study_type": study_type_from(data.get("types")) or StudyType.OTHER,
     }
+    notices = list(data.get("notices") or ())
+    if RETRACTED_TITLE.match(title):
+        notices.append(SourceNotice(Notice.RETRACTED))
+    fields["notice"], fields["notice_citation"], fields["notice_url"] = strongest_notice(notices)
+    if fields["notice_url"]:
+        try:
+            _validate_url(fields["notice_url"])
+        except ValidationError:
+            fields["notice_url"] = ""  # the notice still counts; its link was garbled
+        if len(fields["notice_url"]) > _max_length["notice_url"]:
+            fields["notice_url"] = ""
     for name, label in [
         ("paper_title", "The title"), ("journal", "The journal"), ("publisher", "The publisher"),
         ("volume", "The volume"), ("issue", "The issue"), ("pages", "The pages"), ("doi", "The DOI"),
@@ -562,6 +668,16 @@ def clean_record(record):
         if keyword.casefold() not in seen:
             seen.add(keyword.casefold())
             keywords.append(keyword)
+    notice_for = [
+        SourceNotice(notice.kind, notice.citation, notice.url, doi=normalise_doi(notice.doi), pmid=notice.pmid)
+        for notice in data.get("notice_for") or ()
+        if notice.kind in NOTICE_SEVERITY and notice.kind and (notice.doi or notice.pmid)
+    ]
     return CleanRecord(
-        number=record.number, line=record.line, fields=fields, keywords=keywords, title_key=title_key(title)
+        number=record.number,
+        line=record.line,
+        fields=fields,
+        keywords=keywords,
+        title_key=title_key(title),
+        notice_for=notice_for,
     )

@@ -25,7 +25,7 @@ from bibtexparser.middlewares.names import InvalidNameError, parse_single_name_i
 from bibtexparser.model import DuplicateBlockKeyBlock, Entry, Field, String
 from pylatexenc.latex2text import LatexNodes2Text
 
-from .base import SUBSCRIPT, SUPERSCRIPT, BrokenRecord, ImportRefused, SourceRecord, person
+from .base import SUBSCRIPT, SUPERSCRIPT, BrokenRecord, ImportRefused, SourceRecord, notice_from_note, person
 
 ENTRIES_PER_PIECE = 500
 ENTRY_START = re.compile(r"^\s*@\s*(\w+)\s*[{(]")
@@ -365,4 +365,6 @@ def _fields(entry_type, fields):
         "abstract": text("abstract"),
         "keywords": text("keywords", "keyword"),
         "types": kind,
+        # Our exports' note "Retracted. Retraction in: …" (studies.cite).
+        "notices": [notice] if (notice := notice_from_note(text("note"))) else [],
     }

@@ -10,7 +10,19 @@ exports in tests/studies/importing/.
 
 import re
 
-from .base import BrokenRecord, ImportRefused, SourceRecord, person, split_name
+from catalog.models import Notice
+
+from .base import (
+    BrokenRecord,
+    ImportRefused,
+    SourceNotice,
+    SourceRecord,
+    identifiers_in,
+    link_for,
+    notice_citing,
+    person,
+    split_name,
+)
 
 TAG = re.compile(r"^[A-Z][A-Z0-9]{1,3}$")
 DOI_ID = re.compile(r"^(\S+)\s*\[doi\]$", re.IGNORECASE)
@@ -19,6 +31,31 @@ DOI_ID = re.compile(r"^(\S+)\s*\[doi\]$", re.IGNORECASE)
 # ("S0033-3506(15)00037-2") are not page numbers.
 ARTICLE_NUMBER = re.compile(r"^([A-Za-z]{0,2}\d{1,9})\s*\[pii\]$", re.IGNORECASE)
 PAGE_RANGE = re.compile(r"(\d+)-(\d+)")
+
+# NLM's comment and correction elements (MEDLINE/PubMed data element
+# descriptions; the errata and retractions fact sheet). On the paper, the
+# notice later published about it: tag → (notice, how PubMed words the link).
+# Since 2016 NLM treats a partial retraction as an erratum. Not notices:
+# CIN/CON (comments), UIN/UOF (updates), RPI/RPF (reprints), CRF (on the
+# corrected version itself).
+NOTICE_IN = {
+    "RIN": (Notice.RETRACTED, "Retraction in"),
+    "ECI": (Notice.CONCERN, "Expression of concern in"),
+    "EIN": (Notice.CORRECTED, "Erratum in"),
+    "PRIN": (Notice.CORRECTED, "Partial retraction in"),
+    "CRI": (Notice.CORRECTED, "Corrected and republished in"),
+}
+# On a notice's own record (PT Retraction of Publication, Published Erratum,
+# Expression of Concern), the paper it is about.
+NOTICE_OF = {
+    "ROF": (Notice.RETRACTED, "Retraction in"),
+    "ECF": (Notice.CONCERN, "Expression of concern in"),
+    "EFR": (Notice.CORRECTED, "Erratum in"),
+    "PROF": (Notice.CORRECTED, "Partial retraction in"),
+}
+# The publication type PubMed gives a retracted paper ("Retraction of
+# Publication", one word apart, is the notice's own type: see NOTICE_OF).
+RETRACTED_TYPE = "retracted publication"
 
 
 def expand_pages(pages):
@@ -124,6 +161,13 @@ def _fields(tags):
     else:
         journal = first("JT") or first("TA")
     kind = ["chapter"] if chapter else (["book"] if book_title else [])
+    notices = [
+        notice_citing(NOTICE_IN[tag][0], value, relation=NOTICE_IN[tag][1])
+        for tag, value in tags
+        if tag in NOTICE_IN and value
+    ]
+    if any(value.strip().lower() == RETRACTED_TYPE for value in values.get("PT", [])):
+        notices.append(SourceNotice(Notice.RETRACTED))
     return {
         "title": first("TI") or book_title,
         "authors": authors or abbreviated,
@@ -138,4 +182,25 @@ def _fields(tags):
         "abstract": "\n\n".join(values.get("AB", [])),
         "keywords": values.get("OT", []),
         "types": values.get("PT", []) + kind,
+        "notices": notices,
+        "notice_for": _notice_for(tags, first, doi),
     }
+
+
+def _notice_for(tags, first, doi):
+    """The papers this record is a notice for (ROF, EFR, ECF, PROF naming a
+    PMID or DOI), with this record as the notice's citation: its SO ("J Nutr.
+    2021 Mar;151(3):700. doi: …") and PMID, as an RIN line on the paper reads."""
+    pmid = first("PMID")
+    source = first("SO") or ". ".join(filter(None, [first("TA"), first("DP")]))
+    reference = f"{source.rstrip()} PMID: {pmid}." if pmid and f"PMID: {pmid}" not in source else source
+    notices = []
+    for tag, value in tags:
+        if tag in NOTICE_OF:
+            kind, relation = NOTICE_OF[tag]
+            paper_doi, paper_pmid = identifiers_in(value)
+            if paper_doi or paper_pmid:
+                cited = notice_citing(kind, reference, relation=relation)
+                url = cited.url or link_for(doi, pmid)
+                notices.append(SourceNotice(kind, cited.citation, url, doi=paper_doi, pmid=paper_pmid))
+    return notices

@@ -9,7 +9,7 @@ import re
 
 import rispy
 
-from .base import BrokenRecord, ImportRefused, SourceRecord, split_name
+from .base import BrokenRecord, ImportRefused, SourceRecord, notice_from_note, split_name
 
 # "TY  - JOUR" as the spec writes it; some databases and desktop reference
 # managers write one space before the dash ("TY - JOUR"), or none after it.
@@ -137,4 +137,6 @@ def _fields(ris):
         "abstract": ris.get("abstract") or ris.get("notes_abstract") or "",
         "keywords": ris.get("keywords") or [],
         "types": types,
+        # Our exports' N1 "Retracted: Retraction in: …" (studies.cite).
+        "notices": [notice for notice in map(notice_from_note, ris.get("notes") or []) if notice],
     }
