@@ -3,6 +3,8 @@ and validation as /studies/ (``studies.filters.StudyFilter`` builds on the
 constants here). An invalid value is left out and explained next to its
 field; it never fails the page."""
 
+from urllib.parse import urlencode
+
 from django import forms
 from django.http import QueryDict
 
@@ -46,13 +48,13 @@ class ListingFilterForm(forms.Form):
     def query(self, **changes):
         """The address's query string with ``changes`` (None removes a name;
         a list sets every value), page dropped: for remove links and facets."""
-        query = self.data.copy()
-        query.pop("page", None)
+        # Pairs, not a copy of the QueryDict (a deep copy): a tag page asks
+        # for dozens of these (facets, every year of its timeline).
+        pairs = [(name, values) for name, values in self.data.lists() if name != "page" and name not in changes]
         for name, value in changes.items():
-            query.pop(name, None)
             if value is not None:
-                query.setlist(name, value if isinstance(value, list) else [value])
-        return "?" + query.urlencode() if query else "?"
+                pairs.append((name, value if isinstance(value, list) else [value]))
+        return "?" + urlencode(pairs, doseq=True) if pairs else "?"
 
     def applied(self):
         """(label, value, address without it) for each valid filter in force."""

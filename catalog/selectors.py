@@ -99,7 +99,7 @@ class Breakdown:
     size: int | None = None  # the listing's size as known or estimated (several tags)
 
 
-def listing_breakdown(tags, *, direct=False, filters=None, total=None):
+def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=True):
     """Counts by study type (articles as one more row, under every filter but
     the type itself) and by year and type (under every filter), in one or two
     queries whatever the sizes.
@@ -110,6 +110,7 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None):
     sample are scaled to the total, and the timeline is the rarest tag's
     (kept at write time) scaled to the intersection's size — an estimate, as
     the totals of three or more tags are, and said so on the page.
+    ``years=False`` (no timeline on the page) skips what only the timeline needs.
     """
     filters = filters or {}
     chosen = set(filters.get("types") or [])
@@ -143,7 +144,9 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None):
     postings = EntryTag.objects.published_with_all(tags, direct=direct, filters=without_type)
     sample = list(postings.values_list("entry__study_type", "entry__year")[:FACET_SAMPLE])
     rarest = min(tags, key=lambda tag: (tag.entry_count, tag.pk))
-    stored = list(TagYearCount.objects.filter(tag=rarest).values_list("year", "study_type", "entry_count"))
+    stored = []
+    if years:
+        stored = list(TagYearCount.objects.filter(tag=rarest).values_list("year", "study_type", "entry_count"))
     by_type = Counter(study_type for study_type, _year in sample)
     # The intersection's size, for scaling: read whether or not the sample
     # fills up, so the page's query count does not depend on its rows.

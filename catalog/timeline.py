@@ -10,6 +10,9 @@ design also has its own fill pattern, so colour is never the only cue.
 
 from dataclasses import dataclass, field
 
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
 # Designs grouped as readers weigh evidence, strongest first (the bottom of
 # each bar). Types not named here are "Other studies".
 GROUPS = [
@@ -60,6 +63,40 @@ class Timeline:
     height: int = HEIGHT
     baseline: float = HEIGHT - BOTTOM
     left: int = LEFT
+
+    # The bars and the table's rows are written here, not by template loops:
+    # a few hundred elements with numbers in them cost the template engine
+    # more (localising each number) than the rest of the page (bench/EVIDENCE.md).
+    def bars_svg(self):
+        parts = []
+        label_y = self.height - 6
+        for bar in self.bars:
+            if bar.total:
+                studies = "study" if bar.total == 1 else "studies"
+                parts.append(
+                    f'<a href="{escape(bar.url)}" tabindex="-1"><title>{bar.label}: {bar.total} {studies}</title>'
+                )
+                parts.extend(
+                    f'<rect x="{bar.x}" y="{segment.y}" width="{bar.width}" height="{segment.height}" '
+                    f'fill="url(#tl-{segment.group})" stroke="#ffffff" stroke-width="0.5" data-year="{bar.year}" '
+                    f'data-group="{segment.group}" data-count="{segment.count}"/>'
+                    for segment in bar.segments
+                )
+                parts.append("</a>")
+            if bar.show_label:
+                parts.append(f'<text x="{bar.x}" y="{label_y}" class="timeline__year">{bar.label}</text>')
+        return mark_safe("".join(parts))
+
+    def table_rows(self):
+        return mark_safe(
+            "\n".join(
+                f'<tr><th scope="row"><a href="{escape(bar.url)}">{bar.label}</a></th>'
+                + "".join(f"<td>{count}</td>" for count in bar.counts)
+                + f"<td>{bar.total}</td></tr>"
+                for bar in self.bars
+                if bar.total
+            )
+        )
 
     @property
     def summary(self):

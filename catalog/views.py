@@ -1,5 +1,6 @@
 """The catalog's pages: home, the category tree, and each tag or intersection."""
 
+from django.conf import settings
 from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -67,7 +68,7 @@ def tag_detail(request, slugs):
     filters = form.values
     direct = request.GET.get("direct") == "1"
     postings, total = tag_listing(tags, direct=direct, filters=filters)
-    facets = listing_breakdown(tags, direct=direct, filters=filters, total=total)
+    facets = listing_breakdown(tags, direct=direct, filters=filters, total=total, years=settings.EVIDENCE_TIMELINE)
     if total is None and facets.exact:
         # Every match was counted for the facets: the total is theirs.
         chosen = set(filters["types"])
@@ -85,11 +86,13 @@ def tag_detail(request, slugs):
     page.items = [posting.entry for posting in page.items]
 
     subcategories = list(Tag.objects.visible().filter(parent__in=tags).order_by("name"))
-    timeline = build_timeline(
-        facets.years,
-        url_for_year=lambda year: form.query(year_min=str(year), year_max=str(year)),
-        estimated=facets.years_estimated,
-    )
+    timeline = None
+    if settings.EVIDENCE_TIMELINE:
+        timeline = build_timeline(
+            facets.years,
+            url_for_year=lambda year: form.query(year_min=str(year), year_max=str(year)),
+            estimated=facets.years_estimated,
+        )
     context = {
         "tags": tags,
         "heading": tag_heading(tags),

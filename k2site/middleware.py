@@ -23,6 +23,18 @@ anyone who logged in, anyone about to see a flash message), anything but
 GET/HEAD, the admin and preview pages, responses other than 200, responses
 that set a cookie (a CSRF token in a form makes a page personal) or that say
 private/no-cache/no-store. Off while DEBUG is on, so template edits show at once.
+
+The web server in front keeps pages too (issue 16: nginx ``proxy_cache``,
+deploy/nginx-page-cache.conf), for at most ``WEB_CACHE_SECONDS``: every page
+this cache would share is marked ``Cache-Control: public, max-age=0,
+s-maxage=N`` (N never past the next scheduled change), everything answered to
+a request with a session or messages cookie ``private``. Expired, nginx asks
+again with the page's ETag and gets a 304 from this cache while nothing
+changed. A short lifetime with revalidation rather than a purge on publish:
+stock nginx has no purge, several servers or a CDN in front would each need
+one, and a publish then shows within N seconds (5) without the app knowing
+who is in front of it. Browsers are told max-age=0: they revalidate (a 304)
+and never keep a page past a change.
 """
 
 import hashlib
@@ -34,13 +46,22 @@ from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils.cache import cc_delim_re, set_response_etag
+from django.utils.cache import cc_delim_re, patch_cache_control, set_response_etag
 
 from catalog.content_version import CONTENT_VERSION_KEY
 from catalog.indexing import next_visibility_change, refresh_scheduled
 
 # Seconds a page may be served from the cache at most (see above).
 PAGE_CACHE_SECONDS = 15
+
+
+def share(response, fresh_until):
+    """Let shared caches (the web server in front) keep this public page for
+    WEB_CACHE_SECONDS, never past ``fresh_until`` (the next scheduled change)."""
+    seconds = min(settings.WEB_CACHE_SECONDS, int(fresh_until - time.time()))
+    if seconds > 0:
+        response["Cache-Control"] = f"public, max-age=0, s-maxage={seconds}"
+    return response
 
 NOT_CACHED_PREFIXES = ("/admin/", "/preview/", "/accounts/", "/bench/", "/healthz", "/media/", "/static/")
 PERSONAL_CACHE_CONTROL = {"private", "no-cache", "no-store"}
@@ -77,12 +98,14 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if (
-            settings.DEBUG
-            or request.method not in ("GET", "HEAD")
-            or request.path.startswith(NOT_CACHED_PREFIXES)
-            or not is_anonymous_request(request)
-        ):
+        if not is_anonymous_request(request):
+            # An editor's or a logged-in reader's page is theirs alone: no
+            # shared cache may keep it, nor hand them a visitor's copy
+            # (nginx also bypasses its cache for these cookies).
+            response = self.get_response(request)
+            patch_cache_control(response, private=True)
+            return response
+        if settings.DEBUG or request.method not in ("GET", "HEAD") or request.path.startswith(NOT_CACHED_PREFIXES):
             return self.get_response(request)
 
         key = page_key(request)
@@ -101,10 +124,13 @@ class PageCacheMiddleware:
                 return self.get_response(request)
         cached = found.get(key)
         if cached is not None and cached[0] == version and time.time() < cached[2]:
-            return cached[1]
+            return share(cached[1], cached[2])
 
         response = self.get_response(request)
-        if request.method == "GET" and is_cacheable_response(response):
+        if is_cacheable_response(response):
+            fresh_until = self.fresh_until(version)
+            if request.method == "HEAD":
+                return share(response, fresh_until)
             # The ETag travels with the cached copy: conditional GETs on a hit
             # (ConditionalGetMiddleware) then cost no hashing.
             if not response.has_header("ETag"):
@@ -113,7 +139,8 @@ class PageCacheMiddleware:
             # the server would send each on its own (200 instead of 2,000
             # responses a second).
             response.content = response.content
-            cache.set(key, (version, response, self.fresh_until(version)), PAGE_CACHE_SECONDS)
+            cache.set(key, (version, response, fresh_until), PAGE_CACHE_SECONDS)
+            return share(response, fresh_until)
         return response
 
     @staticmethod

@@ -216,6 +216,12 @@ LISTING_PAGE_SIZE = 50
 MAX_TAGS_PER_LISTING = int(os.environ.get("MAX_TAGS_PER_LISTING", "6"))
 # The sitemap lists the two-tag intersections with at least this many
 # published entries (small, so a small site's intersections are listed too).
+# How long the web server in front may keep a public page (k2site.middleware,
+# deploy/nginx-page-cache.conf): a publish or unpublish shows within this.
+WEB_CACHE_SECONDS = int(os.environ.get("WEB_CACHE_SECONDS", "5"))
+# The evidence timeline on tag and intersection pages (issue 14); off, the
+# pages skip the chart and the query only it needs (bench/measure.py compares).
+EVIDENCE_TIMELINE = env_flag("EVIDENCE_TIMELINE", True)
 SITEMAP_MIN_INTERSECTION_ENTRIES = int(os.environ.get("SITEMAP_MIN_INTERSECTION_ENTRIES", "3"))
 
 LOGGING = {

@@ -7,6 +7,9 @@ from collections import Counter, defaultdict
 
 import pytest
 from bs4 import BeautifulSoup
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from catalog.indexing import recount_tags
 from catalog.models import TagYearCount
@@ -90,6 +93,25 @@ def test_a_big_intersection_is_estimated_and_says_so(bone, client, monkeypatch):
     # The rarest tag's years (kept at write time), scaled to the pair's size (4 of 4).
     assert bars == {2010: {"rct": 2}, 2012: {"rct": 2}}
     assert "Estimated" in soup.select_one(".timeline figcaption").get_text()
+
+
+def test_a_site_can_switch_the_chart_off_and_its_query_with_it(bone, client, settings):
+    k2 = TagFactory(name="Vitamin K2", slug="vitamin-k2")
+    seed(bone, k2)
+    client.get("/tags/bone+vitamin-k2/")  # the schedule check out of the way
+    cache.clear()  # and the page out of the page cache
+    with CaptureQueriesContext(connection) as shown:
+        response = client.get("/tags/bone+vitamin-k2/")
+    assert chart(response)[0]
+    settings.EVIDENCE_TIMELINE = False
+    cache.clear()  # the page cache holds the page with its chart
+    with CaptureQueriesContext(connection) as hidden:
+        response = client.get("/tags/bone+vitamin-k2/")
+    bars, soup = chart(response)
+    assert bars == {} and soup.select_one("figure.timeline") is None
+    # The design facets stay; only the rarest tag's year counts are no longer read.
+    assert soup.select_one(".facet-list") is not None
+    assert len(hidden.captured_queries) == len(shown.captured_queries) - 1
 
 
 def test_year_counts_kept_at_write_time_equal_a_recount(bone):

@@ -3,39 +3,11 @@ deployment checks pass, and gunicorn started as `make serve` starts it
 answers over real HTTP with the security headers of the README."""
 
 import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
-ENV_FILE = settings.BASE_DIR / "deploy" / "k2site.env.example"
-
-
-def production_env(tmp_path, **overrides):
-    """The example environment, with a real secret and this machine's services."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "K2_"))}
-    for line in ENV_FILE.read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            env[key.strip()] = value.strip()
-    env.update(
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'production.sqlite3'}",
-        MEDIA_ROOT=str(tmp_path / "media"),
-        **overrides,
-    )
-    return env
-
-
-def manage(env, *args):
-    command = [sys.executable, "manage.py", *args]
-    return subprocess.run(command, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=300)
+from tests.k2site.serving import free_port, get, manage, production_env, running_gunicorn
 
 
 def test_deployment_checks_pass_with_the_documented_environment(tmp_path):
@@ -44,57 +16,16 @@ def test_deployment_checks_pass_with_the_documented_environment(tmp_path):
     assert "no issues" in result.stdout
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def get(url, **headers):
-    opener = urllib.request.build_opener(NoRedirect)
-    request = urllib.request.Request(url, headers={"Host": "k2.example.org", **headers})
-    try:
-        with opener.open(request, timeout=30) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
-
-
 @pytest.fixture
 def production_site(tmp_path):
     """The documented recipe: migrate, collectstatic (done by make test),
     demo content, then `make serve`'s gunicorn on a free port."""
-    port = free_port()
-    env = production_env(tmp_path, GUNICORN_BIND=f"127.0.0.1:{port}", GUNICORN_WORKERS="2", CACHE_URL="")
+    env = production_env(tmp_path, GUNICORN_WORKERS="2", CACHE_URL="")
     for command in (["migrate", "--no-input"], ["load_demo"]):
         result = manage(env, *command)
         assert result.returncode == 0, result.stdout + result.stderr
-    log = (tmp_path / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        ["make", "-s", "serve", f"VENV={os.path.dirname(os.path.dirname(sys.executable))}"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
-            time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}"
-    os.killpg(server.pid, 15)
-    server.wait(timeout=20)
-    log.close()
+    with running_gunicorn(env, free_port(), tmp_path / "gunicorn.log") as url:
+        yield url
 
 
 def test_the_production_recipe_serves_pages_with_the_security_headers(production_site):
