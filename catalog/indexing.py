@@ -204,7 +204,11 @@ def sync_entries(sources, *, now=None):
             old_postings = old_postings_of[entry.pk]
             if entry.counted:
                 deltas.add(old_postings, -1, entry)
-            if old_postings != new_postings or entry.sort_date != fields["sort_date"]:
+            if (
+                old_postings != new_postings
+                or entry.sort_date != fields["sort_date"]
+                or entry.study_type != fields["study_type"]
+            ):
                 reposted.append(entry)
             for name, value in fields.items():
                 setattr(entry, name, value)
@@ -221,7 +225,13 @@ def sync_entries(sources, *, now=None):
         EntryTag.objects.filter(entry__in=[entry.pk for entry in reposted if id(entry) not in created_ids]).delete()
         EntryTag.objects.bulk_create(
             [
-                EntryTag(entry=entry, tag_id=tag_id, sort_date=entry.sort_date, inherited=inherited)
+                EntryTag(
+                    entry=entry,
+                    tag_id=tag_id,
+                    sort_date=entry.sort_date,
+                    study_type=entry.study_type,
+                    inherited=inherited,
+                )
                 for entry in reposted
                 for tag_id, inherited in postings_of[getattr(entry, f"{kind}_id")].items()
             ],
@@ -361,7 +371,13 @@ def repost_under(tag_ids, *, batch_size=5000):
             for tag_id in old.keys() - new.keys():
                 gone[tag_id].append(entry_id)
             added.extend(
-                EntryTag(entry_id=entry_id, tag_id=tag_id, sort_date=entry.sort_date, inherited=True)
+                EntryTag(
+                    entry_id=entry_id,
+                    tag_id=tag_id,
+                    sort_date=entry.sort_date,
+                    study_type=entry.study_type,
+                    inherited=True,
+                )
                 for tag_id in new.keys() - old.keys()
             )
         for tag_id, ids in gone.items():

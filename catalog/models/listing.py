@@ -220,12 +220,14 @@ class EntryTagQuerySet(models.QuerySet):
             else:
                 queryset = queryset.filter(entry__postings__tag=tag)
         filters = filters or {}
+        # On the rarest tag's posting (its index holds both): an entry's year
+        # is its sort_date's, and undated entries (UNDATED) have no year.
         if filters.get("types"):
-            queryset = queryset.filter(entry__study_type__in=filters["types"])
+            queryset = queryset.filter(study_type__in=filters["types"])
         if filters.get("year_min") is not None:
-            queryset = queryset.filter(entry__year__gte=filters["year_min"])
+            queryset = queryset.filter(sort_date__gte=datetime.date(filters["year_min"], 1, 1))
         if filters.get("year_max") is not None:
-            queryset = queryset.filter(entry__year__lte=filters["year_max"])
+            queryset = queryset.filter(sort_date__gt=UNDATED, sort_date__lte=datetime.date(filters["year_max"], 12, 31))
         return queryset.select_related("entry").order_by(*self.ORDERINGS[filters.get("sort") or "newest"])
 
     # "oldest" and "title" sort every match (undated entries last in both
@@ -243,8 +245,10 @@ class EntryTag(models.Model):
     entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="postings")
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="postings")
     # Copied from the entry so a tag's postings can be read newest first from
-    # the index alone.
+    # the index alone, and filtered by design and years there too (a year is
+    # a sort_date range), without a visit to the entry per posting skipped.
     sort_date = models.DateField()
+    study_type = models.CharField(max_length=20, blank=True, default="")
     # Carried through a descendant tag, not by the entry itself: the tree's
     # postings are written at sync time, so a parent's pages and any
     # intersection naming it stay one walk of postings (catalog.tree).
@@ -258,7 +262,9 @@ class EntryTag(models.Model):
         # first from the index alone, no heap visit per posting (bench/RESULTS.md).
         indexes = [
             models.Index(
-                fields=["tag", "-sort_date", "-entry"], name="entrytag_tag_date_idx", include=["id", "inherited"]
+                fields=["tag", "-sort_date", "-entry"],
+                name="entrytag_tag_date_idx",
+                include=["id", "inherited", "study_type"],
             )
         ]
 

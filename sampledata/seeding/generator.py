@@ -239,6 +239,7 @@ class Generator:
                 "entry_id": entry_id,
                 "tag_id": tag_id,
                 "sort_date": fields["sort_date"],
+                "study_type": fields["study_type"],
                 "inherited": inherited,
             }
             for k, (tag_id, inherited) in enumerate(postings_for(tag_ids, self.parents).items())

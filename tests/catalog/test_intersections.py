@@ -3,6 +3,7 @@ precomputed counts instead of counted, and exact when it fits on one page."""
 
 import pytest
 from bs4 import BeautifulSoup
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
@@ -99,4 +100,25 @@ def test_postings_index_covers_the_listing_columns():
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'entrytag_tag_date_idx'")
         (definition,) = cursor.fetchone()
-    assert "INCLUDE (id, inherited)" in definition
+    assert "INCLUDE (id, inherited, study_type)" in definition
+
+
+@pytest.mark.django_db
+def test_a_changed_design_or_year_moves_the_entry_between_filtered_listings(client):
+    """Design and date are read from the postings: they follow the study."""
+    bone, k2 = TagFactory(name="Bone", slug="bone"), TagFactory(name="Vitamin K2", slug="vitamin-k2")
+    study = StudyFactory(title="A moving study", tags=[bone, k2], study_type="rct", year=2015)
+    StudyFactory(title="An undated trial", tags=[bone, k2], study_type="rct", year=None)
+
+    def listed(query):
+        cache.clear()
+        return [entry.title for entry in client.get(f"/tags/bone+vitamin-k2/?{query}").context["page"].items]
+
+    assert listed("type=rct&year_min=2010&year_max=2020") == ["A moving study"]
+    assert listed("type=rct&year_max=2020") == ["A moving study"]  # undated: no year to compare
+    assert listed("type=rct") == ["A moving study", "An undated trial"]
+    study.study_type, study.year = "cohort", 2021
+    study.save()
+    assert listed("type=rct&year_min=2010&year_max=2020") == []
+    assert listed("type=cohort&year_min=2021&year_max=2021") == ["A moving study"]
+    assert listed("type=rct") == ["An undated trial"]
