@@ -45,7 +45,7 @@ READER_TEXT_CACHE_SECONDS = 7 * 24 * 3600
 class Result:
     """One result as the page shows it: the listing row (``entry``) with its
     title highlighted (``title``), a highlighted ``snippet`` and ``tags``.
-    Reads as the entry otherwise, so includes/entry_row.html shows it."""
+    Reads as the entry otherwise, so the entry_row tag shows it."""
 
     entry: Entry
     title: str

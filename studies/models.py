@@ -190,7 +190,7 @@ class Study(MonthYearMixin, Publishable):
     def citation_title(self):
         return self.paper_title or self.title
 
-    # What a listing line shows (templates/includes/entry_row.html), as on Entry.
+    # What a listing line shows (catalog/templatetags/listing.py), as on Entry.
     kind = "study"
     kind_name = EntryKind.STUDY.label
 

@@ -14,11 +14,12 @@ one place the schema points up the layers, with nothing imported.
 """
 
 import datetime
+import functools
 
 from django.db import models
 from django.db.models import Case, Q, When
 from django.db.models.expressions import RawSQL
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 from catalog import registry
 from common.dates import MonthYearMixin
@@ -168,7 +169,7 @@ class Entry(MonthYearMixin, models.Model):
 
     def get_absolute_url(self):
         namespace = "studies" if self.kind == EntryKind.STUDY else "articles"
-        return reverse(f"{namespace}:detail", kwargs={"slug": self.slug})
+        return detail_address(namespace, get_script_prefix(), get_urlconf()).replace(SLUG_MARK, self.slug)
 
     @property
     def kind_label(self):
@@ -179,7 +180,7 @@ class Entry(MonthYearMixin, models.Model):
         """The marker listings show ("Retracted"…); "" without a notice."""
         return self.get_notice_display() if self.notice else ""
 
-    # A listing row (templates/includes/entry_row.html) renders an Entry or a
+    # A listing row (catalog/templatetags/listing.py) renders an Entry or a
     # Study alike: the names the sources give what this row copies from them.
     @property
     def kind_name(self):
@@ -196,6 +197,16 @@ class Entry(MonthYearMixin, models.Model):
     @property
     def listing_lead(self):
         return self.lead
+
+
+# A listing shows 50 rows, each with its address: reversed once per kind,
+# with a mark where the slug goes (slugs need no quoting), not once per row.
+SLUG_MARK = "slug-mark"
+
+
+@functools.lru_cache(maxsize=16)
+def detail_address(namespace, _script_prefix, _urlconf):
+    return reverse(f"{namespace}:detail", kwargs={"slug": SLUG_MARK})
 
 
 class EntryTagQuerySet(models.QuerySet):

@@ -1,4 +1,4 @@
-"""What a listing row shows (templates/includes/entry_row.html): for a study
+"""What a listing row shows (catalog/templatetags/listing.py): for a study
 its design badge, first author, journal and date; for an article its lead;
 the kind said once, and never "Study" as a design. The same row on every
 listing, whether it renders Entry rows or Studies."""
