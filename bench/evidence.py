@@ -18,7 +18,6 @@ the newest publication, so the seeded dates give the windows their entries.
 import argparse
 import datetime
 import os
-import platform
 import statistics
 import sys
 import time
@@ -40,6 +39,7 @@ from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.measure import FACETS, percentile, pick, ranked_tags, slugs  # noqa: E402
+from bench.run import machine_line  # noqa: E402
 from catalog.models import Entry, EntryKind, EntryTag  # noqa: E402
 from following import digests  # noqa: E402
 from following.models import Delivery, Frequency, Subscription  # noqa: E402
@@ -170,9 +170,7 @@ def measure_digests(ranked, count):
 
 def write_report(path, timeline, digest, requests):
     studies = Entry.objects.filter(kind=EntryKind.STUDY).count()
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    model = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
-    machine = f"{model[0] if model else platform.machine()}, {os.cpu_count()} cores"
+    machine = machine_line()
     database = "SQLite"
     if connection.vendor == "postgresql":
         database = f"PostgreSQL {connection.cursor().connection.info.server_version // 10000}"

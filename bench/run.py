@@ -223,6 +223,12 @@ def machine():
     }
 
 
+def machine_line():
+    """ "Intel(R) Xeon(R) …, 2 cores, 23 GB": for the smaller reports."""
+    info = machine()
+    return f"{info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB"
+
+
 def bench_size(size, args):
     database = f"{args.database}_{size}" if args.keep else args.database
     env = bench_env(args, database)

@@ -16,7 +16,6 @@ app's trivial view.
 import argparse
 import datetime
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.measure import benchmark_pages  # sets Django up
 from bench.nginx_front import STATIC_PROBES, free_port, running_nginx, static_probe_dir, wait_for_port
-from bench.run import flush_redis, wrk
+from bench.run import flush_redis, machine_line, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 0.8
@@ -110,14 +109,12 @@ def write_report(path, rows, hello, args):
     from catalog.models import Entry, EntryKind
 
     studies = Entry.objects.filter(kind=EntryKind.STUDY).count()
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    model = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
     nginx = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip().split("/")[-1]
     lines = [
         "# Cached pages at the web server's speed (issue 16)",
         "",
-        f"Measured {datetime.date.today():%d %b %Y} on {model[0] if model else platform.machine()}, "
-        f"{os.cpu_count()} cores; nginx {nginx} (Debian), {connection.vendor}, {studies:,} studies. "
+        f"Measured {datetime.date.today():%d %b %Y} on {machine_line()}; nginx {nginx} (Debian), "
+        f"{connection.vendor}, {studies:,} studies. "
         f"Load average before the run: {os.getloadavg()[0]:.1f}.",
         "",
         f"wrk, {args.connections} connections, {args.seconds} s per run, on the same machine as nginx, "

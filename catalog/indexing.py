@@ -46,6 +46,13 @@ def entry_fields(source):
     }
 
 
+def posting(entry, tag_id, inherited):
+    """The entry's posting under a tag, with what listings filter and sort on."""
+    return EntryTag(
+        entry=entry, tag_id=tag_id, sort_date=entry.sort_date, study_type=entry.study_type, inherited=inherited
+    )
+
+
 def _is_visible(fields, now):
     return is_published(fields["status"], fields["publish_at"], fields["expire_at"], now)
 
@@ -225,13 +232,7 @@ def sync_entries(sources, *, now=None):
         EntryTag.objects.filter(entry__in=[entry.pk for entry in reposted if id(entry) not in created_ids]).delete()
         EntryTag.objects.bulk_create(
             [
-                EntryTag(
-                    entry=entry,
-                    tag_id=tag_id,
-                    sort_date=entry.sort_date,
-                    study_type=entry.study_type,
-                    inherited=inherited,
-                )
+                posting(entry, tag_id, inherited)
                 for entry in reposted
                 for tag_id, inherited in postings_of[getattr(entry, f"{kind}_id")].items()
             ],
@@ -370,16 +371,7 @@ def repost_under(tag_ids, *, batch_size=5000):
                 deltas.add(new, +1, entry)
             for tag_id in old.keys() - new.keys():
                 gone[tag_id].append(entry_id)
-            added.extend(
-                EntryTag(
-                    entry_id=entry_id,
-                    tag_id=tag_id,
-                    sort_date=entry.sort_date,
-                    study_type=entry.study_type,
-                    inherited=True,
-                )
-                for tag_id in new.keys() - old.keys()
-            )
+            added.extend(posting(entry, tag_id, inherited=True) for tag_id in new.keys() - old.keys())
         for tag_id, ids in gone.items():
             EntryTag.objects.filter(tag_id=tag_id, entry_id__in=ids).delete()
         EntryTag.objects.bulk_create(added, batch_size=5000)
