@@ -7,7 +7,9 @@ For each database, format and size it generates a file, then in a fresh
 process (so peak memory is the import's own) migrates an empty database,
 imports the file (drafts, keywords → tags), and imports it again (everything
 unchanged). PostgreSQL uses the database named by --postgres (default
-k2_importer_bench), which is flushed first; SQLite a temporary file.
+k2_import_bench, created if missing), which is flushed first; SQLite a
+temporary file. The machine's load average is noted around every run: on a
+shared machine, compare numbers measured under the same load.
 """
 
 import argparse
@@ -187,7 +189,7 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--formats", nargs="+", default=["medline"], choices=sorted(WRITERS))
     parser.add_argument("--databases", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
-    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/k2_importer_bench")
+    parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/k2_import_bench")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -209,7 +211,10 @@ def main():
                         args.postgres if database == "postgresql" else f"sqlite:///{workdir}/bench-{fmt}-{size}.sqlite3"
                     )
                     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SECRET_KEY": "bench", "DJANGO_DEBUG": "0"}
+                    if database == "postgresql":
+                        create_database(url)
                     child_command = [sys.executable, __file__, "--child", "--file", str(path), "--format", fmt]
+                    load_before = os.getloadavg()[0]
                     result = subprocess.run(
                         [*child_command, "--size", str(size)], env=env, capture_output=True, text=True, check=False
                     )
@@ -217,18 +222,34 @@ def main():
                         sys.exit(f"{database} {fmt} {size} failed:\n{result.stderr[-3000:]}")
                     measured = json.loads(result.stdout.strip().splitlines()[-1])
                     row = {"database": database, "format": fmt, "size": size, "megabytes": megabytes, **measured}
+                    row["load"] = (load_before, os.getloadavg()[0])
                     rows.append(row)
                     print(
                         f"{database:<10} {fmt:<8} {size:>7,} records {megabytes:6.1f} MB: "
                         f"{size / row['first_seconds']:>6,.0f} records/s, "
                         f"re-import {size / row['second_seconds']:>6,.0f}/s, "
-                        f"peak RSS {row['rss_peak_mb']:.0f} MB (before {row['rss_before_mb']:.0f} MB)",
+                        f"peak RSS {row['rss_peak_mb']:.0f} MB (before {row['rss_before_mb']:.0f} MB), "
+                        f"load {row['load'][0]:.1f}–{row['load'][1]:.1f}",
                         flush=True,
                     )
-    write_results(args.output, rows)
+    write_results(args.output, rows, " ".join(sys.argv[1:]))
 
 
-def write_results(path, rows):
+def create_database(url):
+    """The PostgreSQL database the bench flushes, created when missing (psql on PATH)."""
+    name = url.rsplit("/", 1)[1]
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    found = subprocess.run(
+        ["psql", server, "-Atc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if not found.stdout.strip():
+        subprocess.run(["psql", server, "-qc", f'CREATE DATABASE "{name}"'], check=True)
+
+
+def write_results(path, rows, arguments=""):
     lines = [
         "# Import benchmark",
         "",
@@ -242,15 +263,19 @@ def write_results(path, rows):
         "Peak RSS is the whole process (Python, Django and the import) after the first import; 'before' is",
         "the process after start-up and migrations.",
         "",
-        "| database | format | records | file | first import | records/s | re-import | records/s | peak RSS (before) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"Repeat: `{f'.venv/bin/python bench/import_bench.py {arguments}'.strip()}`",
+        "",
+        "| database | format | records | file | first import | records/s | re-import | records/s "
+        "| peak RSS (before) | load avg (start–end) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         lines.append(
             f"| {row['database']} | {row['format']} | {row['size']:,} | {row['megabytes']:.1f} MB "
             f"| {row['first_seconds']:.1f} s | {row['size'] / row['first_seconds']:,.0f} "
             f"| {row['second_seconds']:.1f} s | {row['size'] / row['second_seconds']:,.0f} "
-            f"| {row['rss_peak_mb']:.0f} MB ({row['rss_before_mb']:.0f} MB) |"
+            f"| {row['rss_peak_mb']:.0f} MB ({row['rss_before_mb']:.0f} MB) "
+            f"| {row['load'][0]:.1f}–{row['load'][1]:.1f} |"
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"Wrote {path}")

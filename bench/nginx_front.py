@@ -117,5 +117,6 @@ def running_nginx(app_port, home, *, cache=True, workers=1):
         wait_for_port(port, process, log=home / "error.log")
         yield f"http://127.0.0.1:{port}"
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=20)
+        if process.poll() is None:
+            os.killpg(process.pid, 15)
+            process.wait(timeout=20)

@@ -10,6 +10,8 @@ can't be read are skipped instead (each listed with its line and reason) and
 the rest is imported.
 """
 
+import queue
+import threading
 import time
 from itertools import islice
 
@@ -77,10 +79,11 @@ def study_import(
     importer = Importer(report, extra_tags=extra_tags, publish=publish, dry_run=dry_run, user=user)
     try:
         with transaction.atomic():
-            for batch in _batched(records, BATCH_SIZE):
-                importer.process(batch)
-                if progress:
-                    progress(report.records, source_file.fraction_read)
+            with ReadAhead(_batched(_checked(records), BATCH_SIZE)) as batches:
+                for batch in batches:
+                    importer.process(batch)
+                    if progress:
+                        progress(report.records, source_file.fraction_read)
             # Once every record is in: a notice may come before its paper.
             importer.apply_notices()
             if report.counts["failed"]:
@@ -115,6 +118,68 @@ def _batched(iterable, size):
     iterator = iter(iterable)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def _checked(records):
+    """(record as read, CleanRecord — or the RecordError saying what's wrong, or None for a BrokenRecord)."""
+    for item in records:
+        if isinstance(item, BrokenRecord):
+            yield item, None
+            continue
+        try:
+            yield item, clean_record(item)
+        except RecordError as error:
+            yield item, error
+
+
+class ReadAhead:
+    """Reads and checks the next batches in a thread while this one is
+    matched and written: reading is Python, writing mostly waits on the
+    database (which releases the GIL), so the two overlap. At most ``depth``
+    batches wait, so memory stays flat; an error the reader raises (a file
+    that isn't its format…) is raised here, in file order. The thread never
+    touches the database."""
+
+    def __init__(self, batches, depth=2):
+        self.batches = batches
+        self.queue = queue.Queue(maxsize=depth)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._read, name="import-read-ahead", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()  # the reader stops at its next batch; the file closes after it
+        self.thread.join()
+
+    def __iter__(self):
+        while True:
+            kind, value = self.queue.get()
+            if kind == "error":
+                raise value
+            if kind == "end":
+                return
+            yield value
+
+    def _read(self):
+        try:
+            for batch in self.batches:
+                if not self._put(("batch", batch)):
+                    return
+            self._put(("end", None))
+        except BaseException as error:  # handed to the importing thread, raised there
+            self._put(("error", error))
+
+    def _put(self, item):
+        while not self.stopped.is_set():
+            try:
+                self.queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
 
 def _clean_tag_names(names):
@@ -156,21 +221,33 @@ class Importer:
         self.notices_for = []
 
     def process(self, items):
+        """One batch of (record as read, what checking it said): see ``_checked``."""
         records = []
-        for item in items:
+        for item, checked in items:
             if isinstance(item, BrokenRecord):
                 self.report.fail(item.number, item.line, item.message)
-                continue
-            try:
-                records.append(clean_record(item))
-            except RecordError as error:
-                self.report.fail(item.number, item.line, str(error), title=str(item.data.get("title") or "")[:200])
+            elif isinstance(checked, RecordError):
+                self.report.fail(item.number, item.line, str(checked), title=str(item.data.get("title") or "")[:200])
+            else:
+                records.append(checked)
         records = [record for record in records if not self._repeated(record)]
         if not records:
             return
         self.notices_for += [(record.number, notice) for record in records for notice in record.notice_for]
         matches = self.matcher.match(records)
-        _load_current_tags([study for study in matches.values() if isinstance(study, Study)])
+        by_number = {record.number: record for record in records}
+        # A study's tags are read only when the file brings one its last import didn't
+        # (an unchanged re-import reads none).
+        _load_current_tags(
+            [
+                study
+                for number, study in matches.items()
+                if isinstance(study, Study)
+                and planning.unrecorded_tags(
+                    planning.brought_tags(by_number[number], self.extra_tags), study.import_record
+                )
+            ]
+        )
         creates, updates, quiet_updates, tag_plan, proposals = [], [], [], {}, []
         for record in records:
             study = matches.get(record.number)

@@ -88,9 +88,16 @@ class UpdatePlan:
         return names + (("tags",) if self.new_tags else ())
 
 
+def unrecorded_tags(tags, last):
+    """The names of ``tags`` the last import (``last``, an import record) did not bring."""
+    recorded_tags = {fold(name) for name in (last or {}).get("tags", [])}
+    return [name for name in tags if fold(name) not in recorded_tags]
+
+
 def plan_update(record, study, *, extra_tags, publish, now):
-    """What the file changes on ``study`` (which carries ``current_tags``,
-    the folded names of its tags now)."""
+    """What the file changes on ``study``. When the file brings tags the last
+    import didn't, ``study`` carries ``current_tags``, the folded names of
+    its tags now (only then are they read: see ``unrecorded_tags``)."""
     last = study.import_record or {}
     changes = {}
     for name in IMPORTED_FIELDS:
@@ -102,8 +109,9 @@ def plan_update(record, study, *, extra_tags, publish, now):
     changes.update(plan_notice(record.fields, study, last))
     tags = brought_tags(record, extra_tags)
     # Tags the file brings for the first time: one an editor removed stays removed.
-    known = {fold(name) for name in last.get("tags", [])} | study.current_tags
-    new_tags = [name for name in tags if fold(name) not in known]
+    new_tags = unrecorded_tags(tags, last)
+    if new_tags:
+        new_tags = [name for name in new_tags if fold(name) not in study.current_tags]
     if publish and study.status == Status.DRAFT:
         changes["status"] = Status.PUBLISHED
         if study.publish_at is None:

@@ -16,6 +16,7 @@ from editorial.revisions import propose, to_json
 from editorial.workflow import record_many
 from studies.models import Study, TaggedStudy
 
+from .copying import copies, copy_new, index_created
 from .planning import fold
 
 SLUG_BASE_LENGTH = 80
@@ -122,7 +123,10 @@ def write_batch(
         # No revision for the created state: Study.imported_at says when,
         # and the first update records the state before it (see update_studies).
         # Skipping it halves the rows an import writes.
-        Study.objects.bulk_create(created, batch_size=500)
+        if copies():
+            copy_new(Study, created)
+        else:
+            Study.objects.bulk_create(created, batch_size=500)
     if updates:
         update_studies(updates, user=user, now=now, reason=reason)
     if quiet_updates:
@@ -134,7 +138,10 @@ def write_batch(
         for study, names in tag_plan.values()
         for tag_id in tags.ids(names)
     ]
-    TaggedStudy.objects.bulk_create(links, batch_size=2000)
+    if copies():
+        copy_new(TaggedStudy, links, with_ids=False)
+    else:
+        TaggedStudy.objects.bulk_create(links, batch_size=2000)
     if publish:
         published = created + [s for s, plan in updates if plan.changes.get("status") == Status.PUBLISHED]
         record_many(
@@ -145,6 +152,10 @@ def write_batch(
             comment=f"Published on import from {source_name}",
         )
     touched = created + [study for study, _ in updates]
+    if copies():
+        # New studies' listing rows by COPY too; updated ones through sync_entries.
+        index_created(created, {study.pk: tags.ids(tag_plan[id(study)][1]) for study in created})
+        touched = [study for study, _ in updates]
     if touched:
         sync_entries(touched)
     for study, plan in proposals:

@@ -1,0 +1,107 @@
+"""PostgreSQL: an import's new rows written with COPY instead of INSERTs.
+
+``bulk_create`` builds a statement per 500 rows and, with client-side
+binding (the project's setting), quotes every value of its arrays in Python;
+COPY streams the rows, formatted by psycopg's C code, while the server works
+on them. What the server does per row is unchanged: the generated search
+vector, every index, the title-words trigger (a statement trigger, which
+COPY fires too). The rows are the ones ``bulk_create`` would write
+(tests/studies/importing/test_import_speed.py compares both paths); SQLite keeps
+``bulk_create``.
+"""
+
+from django.db import connection
+from django.utils import timezone
+
+from catalog import registry
+from catalog.content_version import announce_change
+from catalog.indexing import CountDeltas, entry_fields, posting
+from catalog.models import Entry, EntryTag, is_published
+from catalog.tree import parent_map, postings_for
+
+# Columns whose Python values psycopg writes as Django would: no
+# get_db_prep_save needed (called per value, it would cost more than the COPY).
+PLAIN = {
+    "AutoField", "BigAutoField", "BigIntegerField", "BooleanField", "CharField", "DateField", "DateTimeField",
+    "ForeignKey", "IntegerField", "OneToOneField", "PositiveIntegerField", "PositiveSmallIntegerField",
+    "SlugField", "SmallIntegerField", "TextField",
+}  # fmt: skip
+
+# Switched off by the test that compares COPY with bulk_create.
+ENABLED = True
+
+
+def copies():
+    """Whether new rows go in by COPY on this connection."""
+    return ENABLED and connection.vendor == "postgresql"
+
+
+def copy_new(model, objs, *, with_ids=True):
+    """Insert the unsaved ``objs`` of ``model`` with one COPY and mark them
+    saved, as ``bulk_create`` does. ``with_ids``: take their ids from the
+    table's sequence first (COPY returns nothing), in order, and set them;
+    otherwise the table numbers the rows itself."""
+    if not objs:
+        return
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if with_ids or not field.primary_key]
+    prepare = [
+        (
+            field,
+            field.get_internal_type() not in PLAIN,
+            getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False),
+        )
+        for field in fields
+    ]
+    table, quote = meta.db_table, connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        if with_ids:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, meta.pk.column, len(objs)],
+            )
+            for obj, (pk,) in zip(objs, sorted(cursor.fetchall()), strict=True):
+                obj.pk = pk
+        with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                row = []
+                for field, convert, stamped in prepare:
+                    value = field.pre_save(obj, add=True) if stamped else getattr(obj, field.attname)
+                    row.append(field.get_db_prep_save(value, connection) if convert else value)
+                copy.write_row(row)
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+def index_created(studies, tag_ids_of):
+    """The listing rows of new ``studies`` (with ``tag_ids_of[study.pk]``, the
+    tag ids just linked): what ``catalog.indexing.sync_entries`` writes for a
+    source that has no listing row yet — an Entry, a posting per tag and
+    ancestor, the counts of the visible ones — written by COPY. It mirrors
+    that function's creation branch (test_import_speed.py compares the two)."""
+    if not studies:
+        return
+    now, kind = timezone.now(), registry.kind_of(studies[0])
+    parents = parent_map()
+    entries, postings_of, deltas = [], {}, CountDeltas()
+    for study in studies:
+        fields = entry_fields(study)
+        visible = is_published(fields["status"], fields["publish_at"], fields["expire_at"], now)
+        entry = Entry(kind=kind, counted=visible, **{kind: study}, **fields)
+        entries.append(entry)
+        postings_of[id(entry)] = postings = postings_for(tag_ids_of.get(study.pk, ()), parents)
+        if visible:
+            deltas.add(postings, +1, fields)
+    copy_new(Entry, entries)
+    copy_new(
+        EntryTag,
+        [
+            posting(entry, tag_id, inherited)
+            for entry in entries
+            for tag_id, inherited in postings_of[id(entry)].items()
+        ],
+        with_ids=False,
+    )
+    deltas.apply()
+    announce_change()

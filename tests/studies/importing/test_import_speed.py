@@ -1,0 +1,134 @@
+"""What the faster import must keep: PostgreSQL's COPY path writes the rows
+the ORM path writes, a long file is still all or nothing (also when the
+reader, running ahead in its thread, hits the problem), and the reader
+thread stops with the import."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+
+from catalog.models import Entry, EntryTag, Tag, TagPair, TagYearCount
+from studies.importing import copying, study_import
+from studies.importing.importer import ReadAhead
+from studies.models import Study, TaggedStudy
+from tests.conftest import only_postgres
+
+pytestmark = pytest.mark.django_db
+
+# Times and ids (from sequences) differ between any two runs; rows are compared by slug and tag name.
+CLOCKS = {"created_at", "updated_at", "imported_at", "publish_at"}
+
+
+def run(path):
+    call_command("import_studies", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def ris(count, start=0):
+    return "".join(
+        f"TY  - JOUR\nTI  - Study number {n}\nAU  - Müller, Jörg\nPY  - 2020\nDO  - 10.1000/{n}\n"
+        f"AB  - Menaquinone and arterial calcification, part {n}.\nKW  - K2\nKW  - Topic {n % 7}\nER  - \n"
+        for n in range(start, start + count)
+    )
+
+
+def nothing_written():
+    assert (Study.objects.count(), Entry.objects.count(), Tag.objects.count(), TaggedStudy.objects.count()) == (
+        0,
+        0,
+        0,
+        0,
+    )
+
+
+def compared(name):
+    return name not in CLOCKS and name != "id" and not name.endswith("_id")
+
+
+def rows(queryset):
+    return sorted(
+        tuple(sorted((name, str(value)) for name, value in row.items() if compared(name))) for row in queryset
+    )
+
+
+def snapshot():
+    """Everything an import writes, without ids and clocks."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT slug, search_vector::text FROM studies_study ORDER BY slug")
+        vectors = cursor.fetchall()
+        cursor.execute("SELECT word FROM search_title_word ORDER BY word")
+        words = cursor.fetchall()
+    return {
+        "studies": rows(Study.objects.values()),
+        "vectors": vectors,
+        "words": words,
+        "links": sorted(TaggedStudy.objects.values_list("content_object__slug", "tag__name")),
+        "entries": rows(Entry.objects.values("study__slug", *[f.attname for f in Entry._meta.concrete_fields])),
+        "postings": rows(
+            EntryTag.objects.values("entry__slug", "tag__name", *[f.attname for f in EntryTag._meta.concrete_fields])
+        ),
+        "tags": rows(Tag.objects.values("name", "slug", "entry_count", "direct_count")),
+        "pairs": rows(TagPair.objects.values("tag__name", "other__name", "entry_count")),
+        "years": rows(TagYearCount.objects.values("tag__name", "year", "study_type", "entry_count")),
+        "search": list(Study.objects.search("menaquinone arterial").values_list("slug", flat=True)),
+    }
+
+
+class _Undo(Exception):
+    pass
+
+
+@only_postgres()
+@pytest.mark.parametrize("publish", [False, True])
+def test_copy_writes_the_rows_the_orm_writes(sample, write_file, monkeypatch, moderator, publish):
+    # A parent tag, so that postings are inherited and counted up the tree.
+    vitamins = Tag.objects.create(name="Vitamins", slug="vitamins")
+    Tag.objects.create(name="Vitamin K2", slug="vitamin-k2", parent=vitamins)
+    files = [sample("pubmed.nbib"), sample("zotero.ris"), sample("zotero.json"), write_file("many.ris", ris(2500))]
+
+    def import_all(copy):
+        monkeypatch.setattr(copying, "ENABLED", copy)
+        try:
+            with transaction.atomic():
+                for path in files:
+                    study_import(source=path, publish=publish, user=moderator, tags=["Imported"])
+                taken = snapshot()
+                raise _Undo
+        except _Undo:
+            return taken
+
+    by_orm, by_copy = import_all(False), import_all(True)
+    assert len(by_copy["studies"]) > 2500 and by_copy["postings"] and by_copy["search"]
+    if publish:
+        assert by_copy["pairs"] and by_copy["years"]
+    for part in by_orm:
+        assert by_copy[part] == by_orm[part], part
+
+
+def test_a_broken_record_after_5000_good_ones_leaves_nothing_written(write_file):
+    # Two batches are written before the third finds the broken record: all are rolled back.
+    path = write_file("long.ris", ris(5000) + "TY  - JOUR\nPY  - 2020\nER  - \n")
+    with pytest.raises(CommandError, match=r"Record 5001 \(line 45001\): it has no title"):
+        run(path)
+    nothing_written()
+
+
+def test_a_file_that_breaks_after_5000_good_records_leaves_nothing_written(write_file):
+    # Here the reader thread, running ahead, hits the problem: it is raised in the import, which rolls back.
+    path = write_file("late.ris", ris(5000).encode() + "TY  - JOUR\nTI  - Caf\xe9\nER  - \n".encode("latin-1"))
+    with pytest.raises(CommandError, match=r"Line 45002 is not UTF-8 text \(byte 0xe9\)"):
+        run(path)
+    nothing_written()
+
+
+def test_the_reader_thread_stops_with_the_import():
+    def endless():
+        while True:
+            yield [object()]
+
+    with pytest.raises(RuntimeError), ReadAhead(endless()) as batches:
+        for _ in batches:
+            reader = batches.thread
+            raise RuntimeError("the import failed")
+    assert not reader.is_alive()
