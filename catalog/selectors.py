@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from . import registry
 from .aliases import tags_by_alias
-from .models import EntryTag, Tag, TagPair, TagYearCount
+from .models import UNDATED, EntryTag, Tag, TagPair, TagYearCount
 from .tree import ancestor_ids, parent_map
 
 
@@ -142,7 +142,12 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=Tru
 
     without_type = {**filters, "types": [], "sort": "newest"}
     postings = EntryTag.objects.published_with_all(tags, direct=direct, filters=without_type)
-    sample = list(postings.values_list("entry__study_type", "entry__year")[:FACET_SAMPLE])
+    # Design and date from the postings themselves (an entry's year is its
+    # sort date's; UNDATED has none): the entry is joined only to check it is published.
+    sample = [
+        (study_type, None if day == UNDATED else day.year)
+        for study_type, day in postings.values_list("study_type", "sort_date")[:FACET_SAMPLE]
+    ]
     rarest = min(tags, key=lambda tag: (tag.entry_count, tag.pk))
     stored = []
     if years:
