@@ -364,7 +364,7 @@ def render(results, meta):
         )
     lines += ["", "## Server time per page (ms) and queries", ""]
     header = "| page | queries | " + " | ".join(f"p50 / p95 @ {size:,}" for size in sizes)
-    header += " | growth (p50) | target p95 | meets | SQL / Python @ largest |"
+    header += " | growth (p50) | target p95 | meets | SQL / rest (Python) ms @ largest |"
     lines += [header, "|---|---:|" + "---:|" * len(sizes) + "---:|---:|---|---:|"]
     for index, page in enumerate(largest["pages"]):
         rows = [result["pages"][index] for result in results]

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.skipif(
 )
 REDIS_URL = "redis://127.0.0.1:6379/13"
 TAG_PAGE = "/tags/vitamin-k2/"
-# WEB_CACHE_SECONDS (5), and nginx's clock, which ticks in whole seconds.
-BOUND = 5 + 1
+# WEB_CACHE_SECONDS (5), nginx's clock, which ticks in whole seconds, and
+# one rendering of the page by the app on a busy 2-core CI machine.
+BOUND = 5 + 1 + 2
 
 
 def shell(env, code):
