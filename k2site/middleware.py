@@ -63,6 +63,7 @@ def share(response, fresh_until):
         response["Cache-Control"] = f"public, max-age=0, s-maxage={seconds}"
     return response
 
+
 NOT_CACHED_PREFIXES = ("/admin/", "/preview/", "/accounts/", "/bench/", "/healthz", "/media/", "/static/")
 PERSONAL_CACHE_CONTROL = {"private", "no-cache", "no-store"}
 
