@@ -7,7 +7,8 @@ import os
 import pytest
 from django.core.management import call_command
 
-from tests.k2site.serving import free_port, get, manage, production_env, running_gunicorn
+from bench.nginx_front import free_port
+from tests.k2site.serving import get, manage, production_env, running_gunicorn
 
 
 def test_deployment_checks_pass_with_the_documented_environment(tmp_path):
