@@ -93,10 +93,11 @@ class Breakdown:
 
     counts: list  # (type value, label, count), most first; value "" = articles
     exact: bool  # every match was counted
-    scaled: bool  # type counts scaled from the newest FACET_SAMPLE to the total
+    scaled: bool  # type counts scaled to the total (from the sample, or from_counts)
     years: dict = field(default_factory=dict)  # {year: {type value: count}}, studies only
     years_estimated: bool = False
     size: int | None = None  # the listing's size as known or estimated (several tags)
+    from_counts: bool = False  # estimated from the rarest tag's counts, no sample read
 
 
 def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=True):
@@ -105,6 +106,9 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=Tru
     queries whatever the sizes.
 
     One tag: exact, from the counts kept at write time (``TagYearCount``).
+    Several tags known (or, for three or more, estimated) to share far more
+    than FACET_SAMPLE entries, no year filter: both estimated from the rarest
+    tag's counts, scaled to the intersection's size (``from_counts``).
     Otherwise the newest FACET_SAMPLE matches are read (one index walk): when
     that is all of them, both are exact; beyond it the type shares of the
     sample are scaled to the total, and the timeline is the rarest tag's
@@ -115,6 +119,7 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=Tru
     filters = filters or {}
     chosen = set(filters.get("types") or [])
     year_min, year_max = filters.get("year_min"), filters.get("year_max")
+    dated = year_min is not None or year_max is not None
     labels = dict(registry.type_choices())
 
     def in_years(year):
@@ -133,13 +138,42 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=Tru
 
     if len(tags) == 1 and not direct:
         stored = list(TagYearCount.objects.filter(tag=tags[0]).values_list("year", "study_type", "entry_count"))
-        dated = year_min is not None or year_max is not None
         by_type = Counter()
         for year, study_type, count in stored:
             if not dated or (year and in_years(year)):
                 by_type[study_type] += count
         return Breakdown(counts=rows_of(by_type), exact=True, scaled=False, years=timeline_of(stored))
 
+    rarest = min(tags, key=lambda tag: (tag.entry_count, tag.pk))
+    # The intersection's size, for scaling.
+    if total is not None:
+        size = total
+    elif len(tags) == 1:  # one tag, direct: its own entries among all under it
+        size = rarest.direct_count
+    else:
+        size = estimated_intersection(tags)
+    # Two tags' count is exact (TagPair); more tags' an estimate, given a margin.
+    margin = 1 if len(tags) == 2 else 2
+    if len(tags) > 1 and not direct and not dated and size > FACET_SAMPLE * margin:
+        # Far more matches than the sample holds (exactly so for two tags,
+        # by the estimate's margin for more): the sample could only be
+        # scaled, and reading it means joining the tags' whole postings, a
+        # cost that grows with the site (bench/RESULTS.md). The rarest tag's
+        # counts, kept at write time, scaled to the intersection instead.
+        stored = list(TagYearCount.objects.filter(tag=rarest).values_list("year", "study_type", "entry_count"))
+        factor = size / max(rarest.entry_count, 1)
+        by_type = Counter()
+        for _year, study_type, count in stored:
+            by_type[study_type] += count * factor
+        return Breakdown(
+            counts=rows_of(Counter({value: round(n) for value, n in by_type.items()})),
+            exact=False,
+            scaled=True,
+            from_counts=True,
+            years=timeline_of(stored, factor),
+            years_estimated=True,
+            size=size,
+        )
     without_type = {**filters, "types": [], "sort": "newest"}
     postings = EntryTag.objects.published_with_all(tags, direct=direct, filters=without_type)
     # Design and date from the postings themselves (an entry's year is its
@@ -148,19 +182,10 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=Tru
         (study_type, None if day == UNDATED else day.year)
         for study_type, day in postings.values_list("study_type", "sort_date")[:FACET_SAMPLE]
     ]
-    rarest = min(tags, key=lambda tag: (tag.entry_count, tag.pk))
     stored = []
     if years:
         stored = list(TagYearCount.objects.filter(tag=rarest).values_list("year", "study_type", "entry_count"))
     by_type = Counter(study_type for study_type, _year in sample)
-    # The intersection's size, for scaling: read whether or not the sample
-    # fills up, so the page's query count does not depend on its rows.
-    if total is not None:
-        size = total
-    elif len(tags) == 1:  # one tag, direct: its own entries among all under it
-        size = rarest.direct_count
-    else:
-        size = estimated_intersection(tags)
     if len(sample) < FACET_SAMPLE:
         counted = Counter((year, study_type) for study_type, year in sample if year)
         years = timeline_of([(year, study_type, n) for (year, study_type), n in counted.items()])

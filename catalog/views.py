@@ -112,6 +112,7 @@ def tag_detail(request, slugs):
         ),
         "facets_exact": facets.exact,
         "facets_scaled": facets.scaled,
+        "facets_from_counts": facets.from_counts,
         "query_string": form.query()[1:],
         "subcategories": subcategories,
         "parents_named": [tag for tag in tags if any(child.parent_id == tag.pk for child in subcategories)],

@@ -8,12 +8,12 @@ fails the page.
 import django_filters
 from django import forms
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Sum
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from catalog.filters import SORT_CHOICES, YEAR_BOUNDS
-from catalog.models import Tag
+from catalog.models import Tag, TagYearCount
 
 from .models import Study, StudyType, TaggedStudy
 
@@ -96,6 +96,32 @@ class StudyFilter(django_filters.FilterSet):
         for tag in tags:
             queryset = queryset.filter(Exists(TaggedStudy.objects.filter(content_object=OuterRef("pk"), tag=tag)))
         return queryset
+
+    def known_total(self):
+        """How many studies match, from the counts kept at write time
+        (``TagYearCount``, one small query), when the filters in force are one
+        category, study types and years at most: counting the matches
+        instead reads up to COUNT_CAP of them, a cost that grows with the
+        site. Only for a category whose entries all carry it themselves: the
+        counts include a subcategory's entries, this listing a study's own
+        tags. Otherwise None (the page counts)."""
+        if not self.form.is_valid():
+            return None  # the listing leaves the invalid values out; count what it shows
+        data = self.form.cleaned_data
+        tags = data.get("tag") or []
+        if len(tags) != 1 or (data.get("q") or "").strip() or data.get("journal"):
+            return None
+        tag = tags[0]
+        if tag.direct_count != tag.entry_count:
+            return None
+        counts = TagYearCount.objects.filter(tag=tag).exclude(study_type="")  # "": articles
+        if data.get("type"):
+            counts = counts.filter(study_type__in=data["type"])
+        if data.get("year_min") is not None:
+            counts = counts.filter(year__gte=data["year_min"])
+        if data.get("year_max") is not None:
+            counts = counts.filter(year__lte=data["year_max"], year__gt=0)  # 0: undated
+        return counts.aggregate(total=Sum("entry_count"))["total"] or 0
 
     def filter_sort(self, queryset, name, value):
         # Applied in filter_queryset so that a missing or invalid sort still orders.

@@ -27,7 +27,7 @@ def study_list(request):
     study_filter = StudyFilter(request.GET, queryset=Study.objects.published())
     if study_filter.too_many_tags:
         return render(request, "400.html", {"exception": study_filter.form.errors["tag"][0]}, status=400)
-    page = paginate(request, study_filter.qs)
+    page = paginate(request, study_filter.qs, total=study_filter.known_total())
     applied = study_filter.applied()
     applied_tags = study_filter.form.cleaned_data.get("tag") or []
     offered_tags = list(

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from catalog import registry
 from catalog.content_version import announce_change
-from catalog.indexing import CountDeltas, entry_fields, posting
+from catalog.indexing import POSTING_COLUMNS, CountDeltas, entry_fields, posting_values
 from catalog.models import Entry, EntryTag, is_published
 from catalog.tree import parent_map, postings_for
 
@@ -36,33 +36,30 @@ def copies():
     return ENABLED and connection.vendor == "postgresql"
 
 
-def copy_new(model, objs, *, with_ids=True):
+def copy_new(model, objs):
     """Insert the unsaved ``objs`` of ``model`` with one COPY and mark them
-    saved, as ``bulk_create`` does. ``with_ids``: take their ids from the
-    table's sequence first (COPY returns nothing), in order, and set them;
-    otherwise the table numbers the rows itself."""
+    saved, as ``bulk_create`` does. Their ids are taken from the table's
+    sequence first (COPY returns nothing), in order."""
     if not objs:
         return
     meta = model._meta
-    fields = [field for field in meta.concrete_fields if with_ids or not field.primary_key]
     prepare = [
         (
             field,
             field.get_internal_type() not in PLAIN,
             getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False),
         )
-        for field in fields
+        for field in meta.concrete_fields
     ]
     table, quote = meta.db_table, connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
     with connection.cursor() as cursor:
-        if with_ids:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, meta.pk.column, len(objs)],
-            )
-            for obj, (pk,) in zip(objs, sorted(cursor.fetchall()), strict=True):
-                obj.pk = pk
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, meta.pk.column, len(objs)],
+        )
+        for obj, (pk,) in zip(objs, sorted(cursor.fetchall()), strict=True):
+            obj.pk = pk
         with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
                 row = []
@@ -72,6 +69,19 @@ def copy_new(model, objs, *, with_ids=True):
                 copy.write_row(row)
     for obj in objs:
         obj._state.adding, obj._state.db = False, connection.alias
+
+
+def copy_rows(model, columns, rows):
+    """Insert ``rows`` (tuples of the ``columns``' values, as psycopg writes
+    them) into ``model``'s table with one COPY; the table numbers them. For
+    rows nothing reads back as objects (tag links, postings): building a
+    model instance per row cost more than writing it."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        names = ", ".join(quote(model._meta.get_field(column).column) for column in columns)
+        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def index_created(studies, tag_ids_of):
@@ -94,14 +104,14 @@ def index_created(studies, tag_ids_of):
         if visible:
             deltas.add(postings, +1, fields)
     copy_new(Entry, entries)
-    copy_new(
+    copy_rows(
         EntryTag,
-        [
-            posting(entry, tag_id, inherited)
+        POSTING_COLUMNS,
+        (
+            posting_values(entry, tag_id, inherited)
             for entry in entries
             for tag_id, inherited in postings_of[id(entry)].items()
-        ],
-        with_ids=False,
+        ),
     )
     deltas.apply()
     announce_change()

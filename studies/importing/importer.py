@@ -32,6 +32,8 @@ from .report import ImportReport, RecordOutcome
 from .writing import Slugs, TagBook, write_batch
 
 BATCH_SIZE = 2000
+# In an import's matches: a record that brings nothing new (no study read).
+UNCHANGED = object()
 
 
 def can_publish(user):
@@ -236,6 +238,7 @@ class Importer:
         self.notices_for += [(record.number, notice) for record in records for notice in record.notice_for]
         matches = self.matcher.match(records)
         by_number = {record.number: record for record in records}
+        self._settle_unchanged(matches, by_number)
         # A study's tags are read only when the file brings one its last import didn't
         # (an unchanged re-import reads none).
         _load_current_tags(
@@ -251,6 +254,8 @@ class Importer:
         creates, updates, quiet_updates, tag_plan, proposals = [], [], [], {}, []
         for record in records:
             study = matches.get(record.number)
+            if study is UNCHANGED:
+                continue
             if isinstance(study, str):  # a conflict, explained
                 self.report.fail(record.number, record.line, study, title=record.fields["title"])
             elif study is None:
@@ -342,6 +347,30 @@ class Importer:
             source_name=self.report.source_name,
             proposals=proposals,
         )
+
+    def _settle_unchanged(self, matches, records):
+        """Report the matched records that bring nothing new (their digest is
+        the one their study keeps: ``planning.brings_nothing_new``) as
+        unchanged, marking them UNCHANGED in ``matches``, and load in full,
+        in one query, the other studies the matcher found by identifier (it
+        reads only what deciding this takes)."""
+        to_load = {}
+        for number, study in matches.items():
+            if not isinstance(study, Study) or not study.get_deferred_fields():
+                continue  # a conflict, or a study found by title (read in full)
+            record = records[number]
+            digest = planning.record_digest(record.fields, planning.brought_tags(record, self.extra_tags))
+            if planning.brings_nothing_new(digest, study.import_digest, study.status, publish=self.publish):
+                matches[number] = UNCHANGED
+                self.report.add(
+                    RecordOutcome(record.number, record.line, "unchanged", title=study.title, study_id=study.pk)
+                )
+            else:
+                to_load[number] = study.pk
+        if to_load:
+            loaded = Study.objects.in_bulk(to_load.values())
+            for number, pk in to_load.items():
+                matches[number] = loaded[pk]
 
     def _repeated(self, record):
         earlier = self.matcher.earlier_in_file(record)

@@ -16,7 +16,7 @@ from editorial.revisions import propose, to_json
 from editorial.workflow import record_many
 from studies.models import Study, TaggedStudy
 
-from .copying import copies, copy_new, index_created
+from .copying import copies, copy_new, copy_rows, index_created
 from .planning import fold
 
 SLUG_BASE_LENGTH = 80
@@ -133,15 +133,13 @@ def write_batch(
         for study, import_record in quiet_updates:
             study.import_record = import_record
         Study.objects.bulk_update([study for study, _ in quiet_updates], ["import_record"], batch_size=500)
-    links = [
-        TaggedStudy(content_object_id=study.pk, tag_id=tag_id)
-        for study, names in tag_plan.values()
-        for tag_id in tags.ids(names)
-    ]
+    links = [(study.pk, tag_id) for study, names in tag_plan.values() for tag_id in tags.ids(names)]
     if copies():
-        copy_new(TaggedStudy, links, with_ids=False)
+        copy_rows(TaggedStudy, ("content_object", "tag"), links)
     else:
-        TaggedStudy.objects.bulk_create(links, batch_size=2000)
+        TaggedStudy.objects.bulk_create(
+            [TaggedStudy(content_object_id=study_id, tag_id=tag_id) for study_id, tag_id in links], batch_size=2000
+        )
     if publish:
         published = created + [s for s, plan in updates if plan.changes.get("status") == Status.PUBLISHED]
         record_many(

@@ -106,8 +106,9 @@ def test_home_tags_and_entry_pages_link_intersections(topics, client):
     ],
 )
 def test_query_counts_do_not_grow_with_the_rows(topics, count_queries, path, monkeypatch):
-    # Facets read at most 6 matches: the larger site fills the sample, the
-    # smaller does not, and the count must not change with it.
+    # Facets read at most 6 matches: the larger site fills the sample (or,
+    # far above it, reads none: one query fewer), the smaller does not; the
+    # count must not grow with the rows.
     monkeypatch.setattr("catalog.selectors.FACET_SAMPLE", 6)
     topics["Vitamin K2"].parent = topics["Diabetes"]  # any parent: a breadcrumb and inherited postings
     topics["Vitamin K2"].save()
@@ -116,4 +117,4 @@ def test_query_counts_do_not_grow_with_the_rows(topics, count_queries, path, mon
     seed(topics, copies=8)
     response, large = count_queries(path, cold=True)
     assert response.status_code == 200
-    assert small == large, path
+    assert large <= small, path

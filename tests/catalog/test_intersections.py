@@ -122,3 +122,25 @@ def test_a_changed_design_or_year_moves_the_entry_between_filtered_listings(clie
     assert listed("type=rct&year_min=2010&year_max=2020") == []
     assert listed("type=cohort&year_min=2021&year_max=2021") == ["A moving study"]
     assert listed("type=rct") == ["An undated trial"]
+
+
+def test_far_above_the_sample_facets_come_from_the_counts_without_reading_postings(tags, client, small_facet_sample):
+    bone, calcium, _heart, _liver = tags
+    for number in range(8):
+        StudyFactory(tags=[bone, calcium], year=2000 + number, study_type="rct")
+    for _ in range(4):
+        StudyFactory(tags=[bone, calcium], year=2010, study_type="cohort")
+    for _ in range(4):
+        StudyFactory(tags=[calcium], year=2010, study_type="rct")
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/tags/bone+calcium/")
+    soup = BeautifulSoup(response.content, "html.parser")
+    # Bone, the rarer tag, has all 12 of the pair's entries: its counts scaled by 12/12.
+    facets = {li.a.get_text(): li.select_one(".count").contents[0].strip() for li in soup.select(".facet-list li")}
+    assert facets == {"RCT": "~8", "Cohort/observational": "~4"}  # estimates, marked
+    assert "Estimated from the categories’ own counts." in soup.get_text()
+    assert result_count(response).startswith("12 entries")
+    # The page's listing walks the postings once (its rows); no sample of the intersection.
+    walks = [query["sql"] for query in queries.captured_queries if 'FROM "k2site_entrytag"' in query["sql"]]
+    assert len(walks) == 1, walks

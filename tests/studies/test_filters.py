@@ -156,3 +156,43 @@ def test_count_is_capped(client, tags, settings, monkeypatch):
         StudyFactory()
     response = client.get("/studies/")
     assert "More than 3 studies" in soup_of(response).select_one(".result-count").get_text()
+
+
+def test_one_category_is_counted_from_the_kept_counts(client, tags, settings, monkeypatch):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.models import Status
+    from common import pagination
+    from tests.factories import ArticleFactory, TagFactory
+
+    # Above the cap: a count would say "More than 3"; the kept counts know.
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    settings.LISTING_PAGE_SIZE = 2
+    _k2, bone, calcium = tags
+    for year in (2010, 2011, 2012, 2013, 2014):
+        StudyFactory(tags=[bone], year=year, study_type="rct")
+    StudyFactory(tags=[bone], year=2012, study_type="review")
+    StudyFactory(tags=[bone], year=None, study_type="rct")
+    StudyFactory(tags=[bone], year=2012, study_type="rct", status=Status.DRAFT)
+    ArticleFactory(tags=[bone])
+    for query, expected in [
+        ("type=rct&tag=bone", "6 studies"),
+        ("tag=bone", "7 studies"),
+        ("type=rct&tag=bone&year_min=2011&year_max=2013", "3 studies"),
+        ("type=rct&type=review&tag=bone&year_max=2012", "4 studies"),
+    ]:
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/studies/?{query}")
+        assert soup_of(response).select_one(".result-count").get_text(" ", strip=True).startswith(expected), query
+        assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries), query
+    # A category with a subcategory: /studies/ lists a study's own tags, the kept counts hold the
+    # subcategory's entries too, so it counts (capped) — and shows the right number.
+    mk7 = TagFactory(name="MK-7", slug="mk-7", parent=calcium)
+    StudyFactory(tags=[mk7], year=2015, study_type="rct")
+    StudyFactory(tags=[calcium], year=2015, study_type="rct")
+    cache.clear()
+    response = client.get("/studies/?tag=calcium")
+    assert soup_of(response).select_one(".result-count").get_text(" ", strip=True).startswith("1 study")
