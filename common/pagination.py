@@ -68,10 +68,11 @@ def page_number(request):
     return number if number >= 1 else 1
 
 
-def paginate(request, queryset, *, total=None, per_page=None, count=True):
+def paginate(request, queryset, *, total=None, per_page=None, count=True, count_from=None):
     """One page of ``queryset``. ``total``: a known count; otherwise a capped
-    count when ``count`` is true. Without either, the total is known for free
-    on the last page only. A page past the end is a 404."""
+    count when ``count`` is true (of ``count_from`` when given: a queryset
+    with as many rows, cheaper to count). Without either, the total is known
+    for free on the last page only. A page past the end is a 404."""
     per_page = per_page or settings.LISTING_PAGE_SIZE
     number = page_number(request)
     offset = (number - 1) * per_page
@@ -80,7 +81,7 @@ def paginate(request, queryset, *, total=None, per_page=None, count=True):
         raise Http404("No such page.")
     capped = False
     if total is None and count:
-        total = queryset[: COUNT_CAP + 1].count()
+        total = (queryset if count_from is None else count_from)[: COUNT_CAP + 1].count()
         capped = total > COUNT_CAP
         total = min(total, COUNT_CAP)
     elif total is None and len(rows) <= per_page:

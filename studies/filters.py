@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from catalog.filters import SORT_CHOICES, YEAR_BOUNDS
-from catalog.models import Tag, TagYearCount
+from catalog.models import EntryKind, EntryTag, Tag, TagYearCount
 
 from .models import Study, StudyType, TaggedStudy
 
@@ -97,23 +97,29 @@ class StudyFilter(django_filters.FilterSet):
             queryset = queryset.filter(Exists(TaggedStudy.objects.filter(content_object=OuterRef("pk"), tag=tag)))
         return queryset
 
-    def known_total(self):
-        """How many studies match, from the counts kept at write time
-        (``TagYearCount``, one small query), when the filters in force are one
-        category, study types and years at most: counting the matches
-        instead reads up to COUNT_CAP of them, a cost that grows with the
-        site. Only for a category whose entries all carry it themselves: the
-        counts include a subcategory's entries, this listing a study's own
-        tags. Otherwise None (the page counts)."""
+    def counted(self):
+        """(known total or None, what to count for it) for the page's number
+        of results, when the filters in force are one category, study types
+        and years at most — counting the matching studies instead reads up to
+        COUNT_CAP of them, a cost that grows with the site. Otherwise (None,
+        None): the page counts its listing.
+
+        A category whose entries all carry it themselves: exact, from the
+        year × design counts kept at write time (one small query). One with
+        subcategories (those counts include their entries; this listing
+        matches a study's own tags): its postings of the studies carrying it
+        themselves, counted up to the cap along the posting index."""
         if not self.form.is_valid():
-            return None  # the listing leaves the invalid values out; count what it shows
+            return None, None  # the listing leaves the invalid values out; count what it shows
         data = self.form.cleaned_data
         tags = data.get("tag") or []
         if len(tags) != 1 or (data.get("q") or "").strip() or data.get("journal"):
-            return None
+            return None, None
         tag = tags[0]
         if tag.direct_count != tag.entry_count:
-            return None
+            filters = {"types": data.get("type") or [], **{key: data.get(key) for key in ("year_min", "year_max")}}
+            postings = EntryTag.objects.published_with_all([tag], direct=True, filters=filters)
+            return None, postings.filter(entry__kind=EntryKind.STUDY).order_by()
         counts = TagYearCount.objects.filter(tag=tag).exclude(study_type="")  # "": articles
         if data.get("type"):
             counts = counts.filter(study_type__in=data["type"])
@@ -121,7 +127,7 @@ class StudyFilter(django_filters.FilterSet):
             counts = counts.filter(year__gte=data["year_min"])
         if data.get("year_max") is not None:
             counts = counts.filter(year__lte=data["year_max"], year__gt=0)  # 0: undated
-        return counts.aggregate(total=Sum("entry_count"))["total"] or 0
+        return counts.aggregate(total=Sum("entry_count"))["total"] or 0, None
 
     def filter_sort(self, queryset, name, value):
         # Applied in filter_queryset so that a missing or invalid sort still orders.

@@ -27,7 +27,8 @@ def study_list(request):
     study_filter = StudyFilter(request.GET, queryset=Study.objects.published())
     if study_filter.too_many_tags:
         return render(request, "400.html", {"exception": study_filter.form.errors["tag"][0]}, status=400)
-    page = paginate(request, study_filter.qs, total=study_filter.known_total())
+    total, counted = study_filter.counted()
+    page = paginate(request, study_filter.qs, total=total, count_from=counted)
     applied = study_filter.applied()
     applied_tags = study_filter.form.cleaned_data.get("tag") or []
     offered_tags = list(

@@ -189,10 +189,23 @@ def test_one_category_is_counted_from_the_kept_counts(client, tags, settings, mo
         assert soup_of(response).select_one(".result-count").get_text(" ", strip=True).startswith(expected), query
         assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries), query
     # A category with a subcategory: /studies/ lists a study's own tags, the kept counts hold the
-    # subcategory's entries too, so it counts (capped) — and shows the right number.
+    # subcategory's entries too, so its postings of studies carrying it themselves are counted
+    # (capped), not the studies.
     mk7 = TagFactory(name="MK-7", slug="mk-7", parent=calcium)
     StudyFactory(tags=[mk7], year=2015, study_type="rct")
-    StudyFactory(tags=[calcium], year=2015, study_type="rct")
-    cache.clear()
-    response = client.get("/studies/?tag=calcium")
-    assert soup_of(response).select_one(".result-count").get_text(" ", strip=True).startswith("1 study")
+    for year in (2011, 2015, 2016, 2017):
+        StudyFactory(tags=[calcium], year=year, study_type="rct")
+    StudyFactory(tags=[calcium], year=2015, study_type="review")
+    StudyFactory(tags=[calcium], year=2015, study_type="rct", status=Status.DRAFT)
+    ArticleFactory(tags=[calcium])
+    for query, expected in [
+        ("tag=calcium", "More than 3 studies"),
+        ("tag=calcium&type=rct&year_min=2015&year_max=2016", "2 studies"),
+        ("tag=calcium&type=review", "1 study"),
+    ]:
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/studies/?{query}")
+        assert soup_of(response).select_one(".result-count").get_text(" ", strip=True).startswith(expected), query
+        counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+        assert len(counts) == 1 and "k2site_entrytag" in counts[0] and "studies_study" not in counts[0], query
