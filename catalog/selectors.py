@@ -106,9 +106,10 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=Tru
     queries whatever the sizes.
 
     One tag: exact, from the counts kept at write time (``TagYearCount``).
-    Several tags known (or, for three or more, estimated) to share far more
-    than FACET_SAMPLE entries, no year filter: both estimated from the rarest
-    tag's counts, scaled to the intersection's size (``from_counts``).
+    Several tags known (two tags, no year filter) or estimated (more tags, or
+    between years, with a margin) to share far more than FACET_SAMPLE entries:
+    both estimated from the rarest tag's counts, scaled to the intersection's
+    size (``from_counts``).
     Otherwise the newest FACET_SAMPLE matches are read (one index walk): when
     that is all of them, both are exact; beyond it the type shares of the
     sample are scaled to the total, and the timeline is the rarest tag's
@@ -152,19 +153,25 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=Tru
         size = rarest.direct_count
     else:
         size = estimated_intersection(tags)
-    # Two tags' count is exact (TagPair); more tags' an estimate, given a margin.
-    margin = 1 if len(tags) == 2 else 2
-    if len(tags) > 1 and not direct and not dated and size > FACET_SAMPLE * margin:
-        # Far more matches than the sample holds (exactly so for two tags,
-        # by the estimate's margin for more): the sample could only be
+    stored = None
+    if years or dated:
+        stored = list(TagYearCount.objects.filter(tag=rarest).values_list("year", "study_type", "entry_count"))
+    factor = size / max(rarest.entry_count, 1)
+    # Between the years asked for: the rarest tag's share of its entries there.
+    in_range = size if not dated else factor * sum(n for year, _t, n in stored if year and in_years(year))
+    # Two tags' count is exact (TagPair); more tags' or a year range's an estimate, given a margin.
+    margin = 1 if len(tags) == 2 and not dated else 2
+    if len(tags) > 1 and not direct and in_range > FACET_SAMPLE * margin:
+        # Far more matches than the sample holds: the sample could only be
         # scaled, and reading it means joining the tags' whole postings, a
         # cost that grows with the site (bench/RESULTS.md). The rarest tag's
         # counts, kept at write time, scaled to the intersection instead.
-        stored = list(TagYearCount.objects.filter(tag=rarest).values_list("year", "study_type", "entry_count"))
-        factor = size / max(rarest.entry_count, 1)
+        if stored is None:
+            stored = list(TagYearCount.objects.filter(tag=rarest).values_list("year", "study_type", "entry_count"))
         by_type = Counter()
-        for _year, study_type, count in stored:
-            by_type[study_type] += count * factor
+        for year, study_type, count in stored:
+            if not dated or (year and in_years(year)):
+                by_type[study_type] += count * factor
         return Breakdown(
             counts=rows_of(Counter({value: round(n) for value, n in by_type.items()})),
             exact=False,
@@ -182,9 +189,6 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=Tru
         (study_type, None if day == UNDATED else day.year)
         for study_type, day in postings.values_list("study_type", "sort_date")[:FACET_SAMPLE]
     ]
-    stored = []
-    if years:
-        stored = list(TagYearCount.objects.filter(tag=rarest).values_list("year", "study_type", "entry_count"))
     by_type = Counter(study_type for study_type, _year in sample)
     if len(sample) < FACET_SAMPLE:
         counted = Counter((year, study_type) for study_type, year in sample if year)
@@ -193,12 +197,11 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=Tru
     scaled = total is not None and total > len(sample)
     if scaled:
         by_type = Counter({value: round(count * total / len(sample)) for value, count in by_type.items()})
-    factor = size / max(rarest.entry_count, 1)
     return Breakdown(
         counts=rows_of(by_type),
         exact=False,
         scaled=scaled,
-        years=timeline_of(stored, factor),
+        years=timeline_of(stored or [], factor),
         years_estimated=True,
         size=size,
     )

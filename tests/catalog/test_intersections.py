@@ -144,3 +144,19 @@ def test_far_above_the_sample_facets_come_from_the_counts_without_reading_postin
     # The page's listing walks the postings once (its rows); no sample of the intersection.
     walks = [query["sql"] for query in queries.captured_queries if 'FROM "k2site_entrytag"' in query["sql"]]
     assert len(walks) == 1, walks
+
+
+def test_between_years_far_above_the_sample_facets_come_from_the_counts(tags, client, small_facet_sample):
+    bone, calcium, _heart, _liver = tags
+    for number in range(12):
+        StudyFactory(tags=[bone, calcium], year=2000 + number % 3, study_type="rct")
+    StudyFactory(tags=[bone, calcium], year=2010, study_type="rct")
+    cache.clear()
+    soup = BeautifulSoup(client.get("/tags/bone+calcium/?year_min=2000&year_max=2002").content, "html.parser")
+    facets = {li.a.get_text(): li.select_one(".count").contents[0].strip() for li in soup.select(".facet-list li")}
+    assert facets == {"RCT": "~12"} and "Estimated from the categories’ own counts." in soup.get_text()
+    # A year range with few matches (1, under the sample's 4): read and counted exactly.
+    cache.clear()
+    soup = BeautifulSoup(client.get("/tags/bone+calcium/?year_min=2010&year_max=2010").content, "html.parser")
+    facets = {li.a.get_text(): li.select_one(".count").contents[0].strip() for li in soup.select(".facet-list li")}
+    assert facets == {"RCT": "1"} and "own counts" not in soup.get_text()
