@@ -137,13 +137,17 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=Tru
                 years.setdefault(year, Counter())[study_type] += count * factor
         return {year: {t: round(n) for t, n in counts.items() if round(n)} for year, counts in years.items()}
 
+    def types_of(year_type_counts, factor=1.0):
+        """Counts by type within the years asked for (undated ones only without a year filter)."""
+        by_type = Counter()
+        for year, study_type, count in year_type_counts:
+            if not dated or (year and in_years(year)):
+                by_type[study_type] += count * factor
+        return Counter({value: round(n) for value, n in by_type.items()})
+
     if len(tags) == 1 and not direct:
         stored = list(TagYearCount.objects.filter(tag=tags[0]).values_list("year", "study_type", "entry_count"))
-        by_type = Counter()
-        for year, study_type, count in stored:
-            if not dated or (year and in_years(year)):
-                by_type[study_type] += count
-        return Breakdown(counts=rows_of(by_type), exact=True, scaled=False, years=timeline_of(stored))
+        return Breakdown(counts=rows_of(types_of(stored)), exact=True, scaled=False, years=timeline_of(stored))
 
     rarest = min(tags, key=lambda tag: (tag.entry_count, tag.pk))
     # The intersection's size, for scaling.
@@ -168,12 +172,8 @@ def listing_breakdown(tags, *, direct=False, filters=None, total=None, years=Tru
         # counts, kept at write time, scaled to the intersection instead.
         if stored is None:
             stored = list(TagYearCount.objects.filter(tag=rarest).values_list("year", "study_type", "entry_count"))
-        by_type = Counter()
-        for year, study_type, count in stored:
-            if not dated or (year and in_years(year)):
-                by_type[study_type] += count * factor
         return Breakdown(
-            counts=rows_of(Counter({value: round(n) for value, n in by_type.items()})),
+            counts=rows_of(types_of(stored, factor)),
             exact=False,
             scaled=True,
             from_counts=True,

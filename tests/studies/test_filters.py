@@ -158,19 +158,33 @@ def test_count_is_capped(client, tags, settings, monkeypatch):
     assert "More than 3 studies" in soup_of(response).select_one(".result-count").get_text()
 
 
-def test_one_category_is_counted_from_the_kept_counts(client, tags, settings, monkeypatch):
+def counted(client, query):
+    """(the page's result count, the SQL of its COUNT queries) for /studies/?query, uncached."""
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from catalog.models import Status
-    from common import pagination
-    from tests.factories import ArticleFactory, TagFactory
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/studies/?{query}")
+    text = soup_of(response).select_one(".result-count").get_text(" ", strip=True)
+    return text, [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
 
-    # Above the cap: a count would say "More than 3"; the kept counts know.
+
+@pytest.fixture
+def count_cap_3(monkeypatch, settings):
+    """Above the cap a count says "More than 3"; the kept counts know better."""
+    from common import pagination
+
     monkeypatch.setattr(pagination, "COUNT_CAP", 3)
     settings.LISTING_PAGE_SIZE = 2
-    _k2, bone, calcium = tags
+
+
+def test_one_category_is_counted_from_the_kept_counts(client, tags, count_cap_3):
+    from catalog.models import Status
+    from tests.factories import ArticleFactory
+
+    _k2, bone, _calcium = tags
     for year in (2010, 2011, 2012, 2013, 2014):
         StudyFactory(tags=[bone], year=year, study_type="rct")
     StudyFactory(tags=[bone], year=2012, study_type="review")
@@ -183,14 +197,18 @@ def test_one_category_is_counted_from_the_kept_counts(client, tags, settings, mo
         ("type=rct&tag=bone&year_min=2011&year_max=2013", "3 studies"),
         ("type=rct&type=review&tag=bone&year_max=2012", "4 studies"),
     ]:
-        cache.clear()
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(f"/studies/?{query}")
-        assert soup_of(response).select_one(".result-count").get_text(" ", strip=True).startswith(expected), query
-        assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries), query
-    # A category with a subcategory: /studies/ lists a study's own tags, the kept counts hold the
-    # subcategory's entries too, so its postings of studies carrying it themselves are counted
+        text, counts = counted(client, query)
+        assert text.startswith(expected) and not counts, query
+
+
+def test_a_category_with_subcategories_counts_its_own_postings(client, tags, count_cap_3):
+    # /studies/ lists a study's own tags; the kept counts hold the subcategory's
+    # entries too, so the postings of studies carrying it themselves are counted
     # (capped), not the studies.
+    from catalog.models import Status
+    from tests.factories import ArticleFactory, TagFactory
+
+    calcium = tags[2]
     mk7 = TagFactory(name="MK-7", slug="mk-7", parent=calcium)
     StudyFactory(tags=[mk7], year=2015, study_type="rct")
     for year in (2011, 2015, 2016, 2017):
@@ -203,9 +221,6 @@ def test_one_category_is_counted_from_the_kept_counts(client, tags, settings, mo
         ("tag=calcium&type=rct&year_min=2015&year_max=2016", "2 studies"),
         ("tag=calcium&type=review", "1 study"),
     ]:
-        cache.clear()
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(f"/studies/?{query}")
-        assert soup_of(response).select_one(".result-count").get_text(" ", strip=True).startswith(expected), query
-        counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+        text, counts = counted(client, query)
+        assert text.startswith(expected), query
         assert len(counts) == 1 and "k2site_entrytag" in counts[0] and "studies_study" not in counts[0], query
