@@ -1,6 +1,6 @@
 """nginx in front of a local app server, as deploy/nginx.conf puts it in
-production (its page cache included, deploy/nginx-page-cache.conf, the same
-file), on loopback ports without TLS: for bench/web_cache.py and the tests
+production (its page cache and page files included: the same snippets from
+deploy/), on loopback ports without TLS: for bench/web_cache.py and the tests
 that read pages through the web server (tests/k2site/test_web_cache.py).
 
 nginx comes from Debian's package (`apt-get install nginx`); this starts its
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SNIPPET = ROOT / "deploy" / "nginx-page-cache.conf"
+DEPLOY = ROOT / "deploy"
 # Files nginx serves itself, from disk: the floor to compare cached pages with.
 STATIC_PROBES = "/static-probe/"
 
@@ -40,6 +40,7 @@ http {{
     uwsgi_temp_path {home}/uwsgi;
     scgi_temp_path {home}/scgi;
     proxy_cache_path {home}/cache levels=1:2 keys_zone=k2site_pages:10m max_size=1g inactive=10m use_temp_path=off;
+    include {deploy}/nginx-page-files-http.conf;
     upstream k2site {{
         server 127.0.0.1:{app_port} fail_timeout=0;
         keepalive 32;
@@ -48,6 +49,9 @@ http {{
         listen 127.0.0.1:{port};
         server_name k2.example.org;
         location / {{
+            {files}
+        }}
+        location @app {{
             proxy_pass http://k2site;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
@@ -56,7 +60,7 @@ http {{
             proxy_set_header X-Forwarded-Proto https;
             proxy_set_header X-Real-IP $remote_addr;
             proxy_redirect off;
-            {cache}
+            include {deploy}/nginx-page-cache.conf;
         }}
         location ^~ {probes} {{
             root {home}/www;
@@ -93,10 +97,18 @@ def static_probe_dir(home):
     return Path(home) / "www" / STATIC_PROBES.strip("/")
 
 
+def page_files_config(root, headers):
+    """``location /`` as deploy/nginx.conf has it: the page files in ``root``
+    (the app's WEB_CACHE_DIR) with the site's ``headers`` (the text
+    `python -m k2site.page_files` prints)."""
+    return f"root {root};\n{headers}\ninclude {DEPLOY}/nginx-page-files.conf;"
+
+
 @contextlib.contextmanager
-def running_nginx(app_port, home, *, cache=True, workers=1):
-    """Start nginx on a free port in front of 127.0.0.1:``app_port``, with the
-    production page cache (or without it); yields its base URL. Files put in
+def running_nginx(app_port, home, *, workers=1, page_files=None):
+    """Start nginx on a free port in front of 127.0.0.1:``app_port`` with the
+    production page cache, and the page files if ``page_files`` is given
+    (``page_files_config``); yields its base URL. Files put in
     ``static_probe_dir(home)`` are served at STATIC_PROBES + their name."""
     home = Path(home)
     static_probe_dir(home).mkdir(parents=True, exist_ok=True)
@@ -109,7 +121,8 @@ def running_nginx(app_port, home, *, cache=True, workers=1):
             app_port=app_port,
             workers=workers,
             probes=STATIC_PROBES,
-            cache=f"include {SNIPPET};" if cache else "",
+            deploy=DEPLOY,
+            files=page_files or "try_files /- @app;",
         )
     )
     process = subprocess.Popen([nginx_binary(), "-c", str(config), "-p", str(home)], start_new_session=True)

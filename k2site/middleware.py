@@ -27,14 +27,16 @@ private/no-cache/no-store. Off while DEBUG is on, so template edits show at once
 The web server in front keeps pages too (issue 16: nginx ``proxy_cache``,
 deploy/nginx-page-cache.conf), for at most ``WEB_CACHE_SECONDS``: every page
 this cache would share is marked ``Cache-Control: public, max-age=0,
-s-maxage=N`` (N never past the next scheduled change), everything answered to
-a request with a session or messages cookie ``private``. Expired, nginx asks
-again with the page's ETag and gets a 304 from this cache while nothing
-changed. A short lifetime with revalidation rather than a purge on publish:
-stock nginx has no purge, several servers or a CDN in front would each need
-one, and a publish then shows within N seconds (5) without the app knowing
-who is in front of it. Browsers are told max-age=0: they revalidate (a 304)
-and never keep a page past a change.
+s-maxage=N`` (N: to the end of the current five-second slice, never past the
+next scheduled change), everything answered to a request with a session or
+messages cookie ``private``. Expired, nginx asks again (one request; the
+others get the copy it has meanwhile). A short lifetime rather than a purge
+on publish: stock nginx has no purge, several servers or a CDN in front would
+each need one, and a publish then shows within N seconds (5) without the app
+knowing who is in front of it. Browsers are told max-age=0: they revalidate
+(a 304) and never keep a page past a change. Where nginx runs on the app's
+machine, the pages marked so are also written as files it sends itself, for
+the rest of the same slice (``PageFileMiddleware``, ``k2site.page_files``).
 """
 
 import hashlib
@@ -50,17 +52,28 @@ from django.utils.cache import cc_delim_re, patch_cache_control, set_response_et
 
 from catalog.content_version import CONTENT_VERSION_KEY
 from catalog.indexing import next_visibility_change, refresh_scheduled
+from k2site import page_files
 
 # Seconds a page may be served from the cache at most (see above).
 PAGE_CACHE_SECONDS = 15
 
 
-def share(response, fresh_until):
-    """Let shared caches (the web server in front) keep this public page for
-    WEB_CACHE_SECONDS, never past ``fresh_until`` (the next scheduled change)."""
-    seconds = min(settings.WEB_CACHE_SECONDS, int(fresh_until - time.time()))
+def share(response, next_change):
+    """Let shared caches (the web server in front) keep this public page until
+    the current five-second slice ends (at most WEB_CACHE_SECONDS), never past
+    ``next_change`` (the next scheduled change); and mark it for the page
+    files (``shared_until``, k2site.page_files). Ending with the slice,
+    nginx's copy expires just when its page files move on to a new slice,
+    and the request that refreshes it writes the new slice's file. Not
+    bounded by this cache's own time-to-live: the web server asks again
+    within seconds anyway."""
+    now = time.time()
+    # nginx keeps a copy through the whole second its s-maxage ends in.
+    to_slice_end = page_files.current_bucket(now) + page_files.BUCKET_SECONDS - int(now) - 1
+    seconds = int(min(settings.WEB_CACHE_SECONDS, to_slice_end, next_change - now))
     if seconds > 0:
         response["Cache-Control"] = f"public, max-age=0, s-maxage={seconds}"
+    response.shared_until = next_change
     return response
 
 
@@ -70,7 +83,8 @@ PERSONAL_CACHE_CONTROL = {"private", "no-cache", "no-store"}
 
 def page_key(request):
     url = request.build_absolute_uri()
-    return "k2site:page:" + hashlib.sha1(url.encode(), usedforsecurity=False).hexdigest()
+    # "2": the cached value gained the next scheduled change (no old entry may match).
+    return "k2site:page:2:" + hashlib.sha1(url.encode(), usedforsecurity=False).hexdigest()
 
 
 def is_anonymous_request(request):
@@ -125,13 +139,14 @@ class PageCacheMiddleware:
                 return self.get_response(request)
         cached = found.get(key)
         if cached is not None and cached[0] == version and time.time() < cached[2]:
-            return share(cached[1], cached[2])
+            return share(cached[1], cached[3])
 
         response = self.get_response(request)
         if is_cacheable_response(response):
-            fresh_until = self.fresh_until(version)
+            next_change = self.next_change(version)
+            fresh_until = min(time.time() + PAGE_CACHE_SECONDS, next_change)
             if request.method == "HEAD":
-                return share(response, fresh_until)
+                return share(response, next_change)
             # The ETag travels with the cached copy: conditional GETs on a hit
             # (ConditionalGetMiddleware) then cost no hashing.
             if not response.has_header("ETag"):
@@ -140,14 +155,14 @@ class PageCacheMiddleware:
             # the server would send each on its own (200 instead of 2,000
             # responses a second).
             response.content = response.content
-            cache.set(key, (version, response, fresh_until), PAGE_CACHE_SECONDS)
-            return share(response, fresh_until)
+            cache.set(key, (version, response, fresh_until, next_change), PAGE_CACHE_SECONDS)
+            return share(response, next_change)
         return response
 
     @staticmethod
-    def fresh_until(version):
-        """Now plus the time-to-live, or the next scheduled change if sooner.
-        Looked up once per content version and time-to-live, not per page."""
+    def next_change(version):
+        """The next scheduled publish or expiry time (a timestamp; infinity if
+        none). Looked up once per content version and time-to-live, not per page."""
         key = f"k2site:next-change:{version}"
         next_change = cache.get(key)
         if next_change is None:
@@ -156,7 +171,23 @@ class PageCacheMiddleware:
             # would read as a miss and query again on every page.
             next_change = at.timestamp() if at else float("inf")
             cache.set(key, next_change, PAGE_CACHE_SECONDS)
-        return min(time.time() + PAGE_CACHE_SECONDS, next_change)
+        return next_change
+
+
+class PageFileMiddleware:
+    """Write each page shared above as a file nginx sends itself for the rest
+    of the five-second slice (``k2site.page_files``). First in MIDDLEWARE:
+    the file must hold the response as it leaves, with every header the
+    other middleware added."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.WEB_CACHE_DIR and request.method == "GET" and is_anonymous_request(request):
+            page_files.keep(request, response)
+        return response
 
 
 # How often (seconds) a server process looks for entries whose publish or

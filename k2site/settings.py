@@ -65,6 +65,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Public pages written as files for nginx (WEB_CACHE_DIR): first, so the
+    # file holds the response as it leaves.
+    "k2site.middleware.PageFileMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -214,14 +217,17 @@ SITE_NAME = "K2 Site"
 LISTING_PAGE_SIZE = 50
 # Tags one intersection, its feed and export, or /studies/?tag= may name.
 MAX_TAGS_PER_LISTING = int(os.environ.get("MAX_TAGS_PER_LISTING", "6"))
-# The sitemap lists the two-tag intersections with at least this many
-# published entries (small, so a small site's intersections are listed too).
 # How long the web server in front may keep a public page (k2site.middleware,
 # deploy/nginx-page-cache.conf): a publish or unpublish shows within this.
 WEB_CACHE_SECONDS = int(os.environ.get("WEB_CACHE_SECONDS", "5"))
+# Where the app writes public pages as files nginx on the same machine sends
+# itself (k2site.page_files, deploy/nginx-page-files.conf); empty: off.
+WEB_CACHE_DIR = os.environ.get("WEB_CACHE_DIR", "")
 # The evidence timeline on tag and intersection pages (issue 14); off, the
 # pages skip the chart and the query only it needs (bench/measure.py compares).
 EVIDENCE_TIMELINE = env_flag("EVIDENCE_TIMELINE", True)
+# The sitemap lists the two-tag intersections with at least this many
+# published entries (small, so a small site's intersections are listed too).
 SITEMAP_MIN_INTERSECTION_ENTRIES = int(os.environ.get("SITEMAP_MIN_INTERSECTION_ENTRIES", "3"))
 
 LOGGING = {

@@ -51,5 +51,5 @@ def test_query_counts_are_fixed(count_queries):
     large = counts(count_queries)
     assert small == large
     # Pinned; each includes the page cache's two on a miss (the next scheduled
-    # publish and expiry times, k2site.middleware.PageCacheMiddleware.fresh_until).
+    # publish and expiry times, k2site.middleware.PageCacheMiddleware.next_change).
     assert small == URLS

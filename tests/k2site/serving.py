@@ -24,10 +24,13 @@ def production_env(tmp_path, **overrides):
             key, _, value = line.partition("=")
             env[key.strip()] = value.strip()
     env.update(
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'production.sqlite3'}",
-        MEDIA_ROOT=str(tmp_path / "media"),
-        **overrides,
+        {
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "WEB_CACHE_DIR": str(tmp_path / "pages"),
+            **overrides,
+        }
     )
     return env
 

@@ -5,6 +5,7 @@ the real write paths: the workflow services and the admin change form.
 """
 
 import datetime
+import time
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 from catalog.models import Entry, Status
 from editorial import workflow
+from k2site import page_files
 from k2site.middleware import SCHEDULE_CHECK_KEY
 from tests.editorial.helpers import change_form
 from tests.factories import ArticleFactory, StudyFactory, TagFactory
@@ -197,3 +199,23 @@ def test_a_cached_page_is_not_served_past_a_scheduled_entrys_time(client, settin
     assert "Already out" in first and "Comes out soon" not in first
     time_module.sleep(2.2)
     assert "Comes out soon" in client.get("/tags/scheduled/").content.decode()
+
+
+def test_shared_caches_are_never_told_to_keep_a_page_past_a_scheduled_change(client):
+    tag = TagFactory(name="Scheduled", slug="scheduled")
+    StudyFactory(title="Already out", tags=[tag])
+    # Kept until the current five-second slice ends (k2site.page_files;
+    # nginx keeps a copy through the second its s-maxage ends in).
+    while page_files.current_bucket() + page_files.BUCKET_SECONDS - time.time() < 2.5:
+        time.sleep(0.1)
+    now = time.time()
+    to_slice_end = page_files.current_bucket(now) + page_files.BUCKET_SECONDS - int(now)
+    assert client.get("/tags/scheduled/")["Cache-Control"] in (
+        f"public, max-age=0, s-maxage={to_slice_end - 1}",
+        f"public, max-age=0, s-maxage={to_slice_end - 2}",  # a second turned meanwhile
+    )
+    # Never past an entry's publication, which may come sooner.
+    StudyFactory(title="Comes out soon", tags=[tag], publish_at=timezone.now() + datetime.timedelta(seconds=1.5))
+    for _ in range(2):  # rendered, then from the app's cache
+        response = client.get("/tags/scheduled/")
+        assert response.get("Cache-Control") in (None, "public, max-age=0, s-maxage=1")
