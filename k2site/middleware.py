@@ -69,7 +69,7 @@ def share(response, next_change):
     within seconds anyway."""
     now = time.time()
     # nginx keeps a copy through the whole second its s-maxage ends in.
-    to_slice_end = page_files.current_bucket(now) + page_files.BUCKET_SECONDS - int(now) - 1
+    to_slice_end = page_files.slice_end(now) - int(now) - 1
     seconds = int(min(settings.WEB_CACHE_SECONDS, to_slice_end, next_change - now))
     if seconds > 0:
         response["Cache-Control"] = f"public, max-age=0, s-maxage={seconds}"

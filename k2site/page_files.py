@@ -61,11 +61,18 @@ PAGE_HEADERS = {"content-type", "content-length", "etag", "last-modified", "cach
 # The query strings nginx looks for (the same class in the nginx map): no
 # "/", so a query cannot name a file outside the page's own directory.
 PLAIN_QUERY = re.compile(r"[A-Za-z0-9=&%+._~-]*\Z")
+# The longest file name Linux file systems take.
+NAME_MAX = 255
 
 
 def current_bucket(now=None):
     now = time.time() if now is None else now
     return int(now) // BUCKET_SECONDS * BUCKET_SECONDS
+
+
+def slice_end(now=None):
+    """When the current slice ends (a whole second)."""
+    return current_bucket(now) + BUCKET_SECONDS
 
 
 def relative_path(request, extension):
@@ -78,7 +85,12 @@ def relative_path(request, extension):
     host, _port = split_domain_port(request.get_host())
     if not host or "/" in host:
         return None
-    return f"{host}{path}@{query}.{extension}"
+    relative = f"{host}{path}@{query}.{extension}"
+    # A name the file system refuses (a long query string): nginx finds no
+    # file either, and the app answers; nothing to write, nothing to log.
+    if any(len(part.encode()) > NAME_MAX for part in relative.split("/")):
+        return None
+    return relative
 
 
 @functools.cache
@@ -109,9 +121,10 @@ def keep(request, response):
     if response.status_code != 200 or response.streaming or response.cookies:
         return
     extension = EXTENSIONS.get(response.get("Content-Type"))
-    bucket = current_bucket()
+    now = time.time()
+    bucket = current_bucket(now)
     # Stops at the next scheduled change: a page due to change within the slice is not written.
-    if extension is None or getattr(response, "shared_until", 0) < bucket + BUCKET_SECONDS:
+    if extension is None or getattr(response, "shared_until", 0) < slice_end(now):
         return
     relative = relative_path(request, extension)
     if relative is None:

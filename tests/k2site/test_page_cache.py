@@ -206,10 +206,10 @@ def test_shared_caches_are_never_told_to_keep_a_page_past_a_scheduled_change(cli
     StudyFactory(title="Already out", tags=[tag])
     # Kept until the current five-second slice ends (k2site.page_files;
     # nginx keeps a copy through the second its s-maxage ends in).
-    while page_files.current_bucket() + page_files.BUCKET_SECONDS - time.time() < 2.5:
+    while page_files.slice_end() - time.time() < 2.5:
         time.sleep(0.1)
     now = time.time()
-    to_slice_end = page_files.current_bucket(now) + page_files.BUCKET_SECONDS - int(now)
+    to_slice_end = page_files.slice_end(now) - int(now)
     assert client.get("/tags/scheduled/")["Cache-Control"] in (
         f"public, max-age=0, s-maxage={to_slice_end - 1}",
         f"public, max-age=0, s-maxage={to_slice_end - 2}",  # a second turned meanwhile

@@ -213,7 +213,7 @@ def test_personal_pages_and_errors_are_not_kept(front):
 def early_in_a_slice():
     """Wait for a five-second slice with 2.5 s or more left: in its last
     second a page is not shared with nginx (it would keep it past the slice)."""
-    while page_files.current_bucket() + page_files.BUCKET_SECONDS - time.time() < 2.5:
+    while page_files.slice_end() - time.time() < 2.5:
         time.sleep(0.1)
 
 
