@@ -10,10 +10,7 @@ can't be read are skipped instead (each listed with its line and reason) and
 the rest is imported.
 """
 
-import queue
-import threading
 import time
-from itertools import islice
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -25,13 +22,13 @@ from editorial.workflow import may_moderate
 from studies.models import Study, TaggedStudy
 
 from . import planning
-from .formats import BrokenRecord, ImportRefused, RecordError, clean_record, open_records
+from .formats import BrokenRecord, ImportRefused, open_records
 from .formats.base import NOTICE_SEVERITY, TAG_MAX_LENGTH
-from .matching import Matcher
+from .matching import Candidate, Matcher
+from .reading import Batches
 from .report import ImportReport, RecordOutcome
 from .writing import Slugs, TagBook, write_batch
 
-BATCH_SIZE = 2000
 # In an import's matches: a record that brings nothing new (no study read).
 UNCHANGED = object()
 
@@ -78,14 +75,14 @@ def study_import(
     report = ImportReport(
         source_name=source_name or source_file.name, format=fmt, dry_run=dry_run, skip_invalid=skip_invalid
     )
-    importer = Importer(report, extra_tags=extra_tags, publish=publish, dry_run=dry_run, user=user)
+    importer = Importer(report, publish=publish, dry_run=dry_run, user=user)
     try:
         with transaction.atomic():
-            with ReadAhead(_batched(_checked(records), BATCH_SIZE)) as batches:
-                for batch in batches:
+            with Batches(source, source_file, fmt, records, extra_tags) as batches:
+                for batch, fraction_read in batches:
                     importer.process(batch)
                     if progress:
-                        progress(report.records, source_file.fraction_read)
+                        progress(report.records, fraction_read)
             # Once every record is in: a notice may come before its paper.
             importer.apply_notices()
             if report.counts["failed"]:
@@ -116,74 +113,6 @@ def study_import(
     return report
 
 
-def _batched(iterable, size):
-    iterator = iter(iterable)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
-def _checked(records):
-    """(record as read, CleanRecord — or the RecordError saying what's wrong, or None for a BrokenRecord)."""
-    for item in records:
-        if isinstance(item, BrokenRecord):
-            yield item, None
-            continue
-        try:
-            yield item, clean_record(item)
-        except RecordError as error:
-            yield item, error
-
-
-class ReadAhead:
-    """Reads and checks the next batches in a thread while this one is
-    matched and written: reading is Python, writing mostly waits on the
-    database (which releases the GIL), so the two overlap. At most ``depth``
-    batches wait, so memory stays flat; an error the reader raises (a file
-    that isn't its format…) is raised here, in file order. The thread never
-    touches the database."""
-
-    def __init__(self, batches, depth=2):
-        self.batches = batches
-        self.queue = queue.Queue(maxsize=depth)
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._read, name="import-read-ahead", daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.stopped.set()  # the reader stops at its next batch; the file closes after it
-        self.thread.join()
-
-    def __iter__(self):
-        while True:
-            kind, value = self.queue.get()
-            if kind == "error":
-                raise value
-            if kind == "end":
-                return
-            yield value
-
-    def _read(self):
-        try:
-            for batch in self.batches:
-                if not self._put(("batch", batch)):
-                    return
-            self._put(("end", None))
-        except BaseException as error:  # handed to the importing thread, raised there
-            self._put(("error", error))
-
-    def _put(self, item):
-        while not self.stopped.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-
 def _clean_tag_names(names):
     cleaned = []
     for name in names:
@@ -202,9 +131,8 @@ class Importer:
     """One import, batch by batch: the state carried across batches is the
     matcher's, the slugs taken and the tags found."""
 
-    def __init__(self, report, *, extra_tags, publish, dry_run, user):
+    def __init__(self, report, *, publish, dry_run, user):
         self.report = report
-        self.extra_tags = extra_tags
         self.publish = publish
         self.dry_run = dry_run
         self.user = user
@@ -223,15 +151,13 @@ class Importer:
         self.notices_for = []
 
     def process(self, items):
-        """One batch of (record as read, what checking it said): see ``_checked``."""
+        """One batch of checked records (``reading.checked``)."""
         records = []
-        for item, checked in items:
+        for item in items:
             if isinstance(item, BrokenRecord):
-                self.report.fail(item.number, item.line, item.message)
-            elif isinstance(checked, RecordError):
-                self.report.fail(item.number, item.line, str(checked), title=str(item.data.get("title") or "")[:200])
+                self.report.fail(item.number, item.line, item.message, title=item.title)
             else:
-                records.append(checked)
+                records.append(item)
         records = [record for record in records if not self._repeated(record)]
         if not records:
             return
@@ -245,10 +171,7 @@ class Importer:
             [
                 study
                 for number, study in matches.items()
-                if isinstance(study, Study)
-                and planning.unrecorded_tags(
-                    planning.brought_tags(by_number[number], self.extra_tags), study.import_record
-                )
+                if isinstance(study, Study) and planning.unrecorded_tags(by_number[number].tags, study.import_record)
             ]
         )
         creates, updates, quiet_updates, tag_plan, proposals = [], [], [], {}, []
@@ -356,11 +279,10 @@ class Importer:
         reads only what deciding this takes)."""
         to_load = {}
         for number, study in matches.items():
-            if not isinstance(study, Study) or not study.get_deferred_fields():
+            if not isinstance(study, Candidate):
                 continue  # a conflict, or a study found by title (read in full)
             record = records[number]
-            digest = planning.record_digest(record.fields, planning.brought_tags(record, self.extra_tags))
-            if planning.brings_nothing_new(digest, study.import_digest, study.status, publish=self.publish):
+            if planning.brings_nothing_new(record.digest, study.import_digest, study.status, publish=self.publish):
                 matches[number] = UNCHANGED
                 self.report.add(
                     RecordOutcome(record.number, record.line, "unchanged", title=study.title, study_id=study.pk)
@@ -389,7 +311,7 @@ class Importer:
         return True
 
     def _plan_update(self, record, study, updates, quiet_updates, tag_plan, proposals):
-        plan = planning.plan_update(record, study, extra_tags=self.extra_tags, publish=self.publish, now=self.now)
+        plan = planning.plan_update(record, study, publish=self.publish, now=self.now)
         waits = False
         if (plan.changes or plan.new_tags) and not self.trusted and study.status == Status.PUBLISHED:
             outcome, waits = "updated", True
@@ -421,12 +343,9 @@ class Importer:
         studies = []
         slugs = self.slugs.for_records(records) if writing else {}
         for record in records:
-            tags = planning.brought_tags(record, self.extra_tags)
-            study = planning.new_study(
-                record, tags=tags, publish=self.publish, now=self.now, slug=slugs.get(record.number, "")
-            )
+            study = planning.new_study(record, publish=self.publish, now=self.now, slug=slugs.get(record.number, ""))
             studies.append(study)
-            tag_plan[id(study)] = (study, tags)
+            tag_plan[id(study)] = (study, record.tags)
             study.outcome = RecordOutcome(record.number, record.line, "created", title=record.fields["title"])
             self.report.add(study.outcome)
         return studies

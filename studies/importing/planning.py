@@ -89,9 +89,11 @@ def brings_nothing_new(digest, study_digest, study_status, *, publish):
     return bool(study_digest) and digest == study_digest and not (publish and study_status == Status.DRAFT)
 
 
-def import_record(fields, tags, last=None):
-    """What Study.import_record keeps after this import."""
-    values = {"digest": record_digest(fields, tags)}
+def import_record(record, last=None):
+    """What Study.import_record keeps after this import of ``record`` (a
+    CleanRecord with its ``tags`` and ``digest``)."""
+    fields, tags = record.fields, record.tags
+    values = {"digest": record.digest}
     for name in IMPORTED_FIELDS:
         value = recorded(name, fields[name])
         if is_empty(name, fields[name]) and last:
@@ -119,7 +121,7 @@ def unrecorded_tags(tags, last):
     return [name for name in tags if fold(name) not in recorded_tags]
 
 
-def plan_update(record, study, *, extra_tags, publish, now):
+def plan_update(record, study, *, publish, now):
     """What the file changes on ``study``. When the file brings tags the last
     import didn't, ``study`` carries ``current_tags``, the folded names of
     its tags now (only then are they read: see ``unrecorded_tags``)."""
@@ -132,16 +134,15 @@ def plan_update(record, study, *, extra_tags, publish, now):
         if _holds_what_was_brought(study, name, last) and new != getattr(study, name):
             changes[name] = new
     changes.update(plan_notice(record.fields, study, last))
-    tags = brought_tags(record, extra_tags)
     # Tags the file brings for the first time: one an editor removed stays removed.
-    new_tags = unrecorded_tags(tags, last)
+    new_tags = unrecorded_tags(record.tags, last)
     if new_tags:
         new_tags = [name for name in new_tags if fold(name) not in study.current_tags]
     if publish and study.status == Status.DRAFT:
         changes["status"] = Status.PUBLISHED
         if study.publish_at is None:
             changes["publish_at"] = now
-    return UpdatePlan(changes=changes, new_tags=new_tags, import_record=import_record(record.fields, tags, last))
+    return UpdatePlan(changes=changes, new_tags=new_tags, import_record=import_record(record, last))
 
 
 def _holds_what_was_brought(study, name, last):
@@ -171,7 +172,7 @@ def plan_notice(fields, study, last):
     }
 
 
-def new_study(record, *, tags, publish, now, slug=""):
+def new_study(record, *, publish, now, slug=""):
     """The unsaved study an unmatched record becomes."""
     fields = dict(record.fields)
     fields["study_type"] = str(fields["study_type"])
@@ -180,6 +181,6 @@ def new_study(record, *, tags, publish, now, slug=""):
         slug=slug,
         status=Status.PUBLISHED if publish else Status.DRAFT,
         publish_at=now if publish else None,
-        import_record=import_record(record.fields, tags),
+        import_record=import_record(record),
         imported_at=now,
     )

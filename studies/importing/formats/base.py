@@ -36,6 +36,14 @@ MAX_RECORD_CHARS = 1024 * 1024
 MAX_REPORTED_PROBLEMS = 200
 
 EARLIEST_YEAR = 1800
+# Compiled once: a 100,000-record file calls each several times per record.
+WORD = re.compile(r"[a-z]+")
+NUMERIC_MONTH = re.compile(r"\s*[/-](\d{1,2})\b")
+BLANK_LINE = re.compile(r"\n\s*\n")
+KEYWORD_SEPARATOR = re.compile(r"[;,\n]")
+PAGE_DASH = re.compile(r"\s*[-–—]+\s*")
+# SourceFile.lines reads this much at a time.
+LINES_BLOCK_BYTES = 1024 * 1024
 
 
 class ImportRefused(Exception):
@@ -76,6 +84,7 @@ class BrokenRecord:
     number: int
     line: int
     message: str
+    title: str = ""  # when the record had one (a record that can't become a study)
 
 
 class RecordError(ValueError):
@@ -165,10 +174,41 @@ class SourceFile:
             finally:
                 text.detach()
             return
-        for number, raw in enumerate(self.file, 1):
-            self.bytes_read += len(raw)
-            if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8) :]
+        # A megabyte at a time, decoded at once: per line, decoding and the
+        # generator's bookkeeping cost more than parsing the line. A block
+        # that isn't all UTF-8 is decoded line by line, for the exact line
+        # and the Latin-1 fallback. Lines end at b"\n" only, as in a binary
+        # file's lines (str.splitlines would also split at \x0b, \u2028…).
+        number, rest = 0, b""
+        while chunk := self.file.read(LINES_BLOCK_BYTES):
+            if not self.bytes_read and chunk.startswith(codecs.BOM_UTF8):
+                self.bytes_read, chunk = len(codecs.BOM_UTF8), chunk[len(codecs.BOM_UTF8) :]
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            if not cut:
+                rest = data  # a line longer than the block so far
+                continue
+            block, rest = data[:cut], data[cut:]
+            self.bytes_read += len(block)
+            yield from self._block_lines(block, number, latin1_fallback)
+            number += block.count(b"\n")
+        if rest:
+            self.bytes_read += len(rest)
+            yield from self._block_lines(rest + b"\n", number, latin1_fallback)
+
+    @staticmethod
+    def _block_lines(block, before, latin1_fallback):
+        """(line number, text) of ``block``'s lines, each ending in b"\n"; the
+        first is line ``before + 1``."""
+        try:
+            text = block.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            for number, line in enumerate(text.split("\n")[:-1], before + 1):
+                yield number, line.rstrip("\r")
+            return
+        for number, raw in enumerate(block.split(b"\n")[:-1], before + 1):
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
@@ -178,7 +218,7 @@ class SourceFile:
                         "Export or save the file as UTF-8 and try again."
                     ) from exc
                 line = raw.decode("latin-1")
-            yield number, line.rstrip("\r\n")
+            yield number, line.rstrip("\r")
 
     def read_text(self):
         """The whole file as text (for formats that can't be read line by line)."""
@@ -369,7 +409,11 @@ def title_key(title):
     """A title reduced to what identifies it: letters and digits, lower case,
     accents and punctuation dropped ("Vitamin K2: a Review." == "vitamin k2 a review")."""
     decomposed = unicodedata.normalize("NFKD", title or "")
-    return "".join(char for char in decomposed.casefold() if char.isalnum())
+    return NOT_ALPHANUMERIC.sub("", decomposed.casefold())
+
+
+# What str.isalnum() rejects: \W is every character but letters, digits and "_".
+NOT_ALPHANUMERIC = re.compile(r"[\W_]+")
 
 
 def year_and_month(text):
@@ -380,10 +424,10 @@ def year_and_month(text):
         return None, None
     year = int(year_match.group())
     rest = (text[: year_match.start()] + " " + text[year_match.end() :]).lower()
-    for word in re.findall(r"[a-z]+", rest):
+    for word in WORD.findall(rest):
         if word in MONTHS:
             return year, MONTHS[word]
-    numeric = re.match(r"\s*[/-](\d{1,2})\b", text[year_match.end() :])
+    numeric = NUMERIC_MONTH.match(text, year_match.end())
     if numeric and 1 <= int(numeric.group(1)) <= 12:
         return year, int(numeric.group(1))
     return year, None
@@ -481,10 +525,10 @@ def plain_paragraphs(text):
     if has_markup(text):
         parser = _Text()
         # A blank line in the source ends a paragraph too.
-        parser.feed(re.sub(r"\n\s*\n", "<p>", text))
+        parser.feed(BLANK_LINE.sub("<p>", text))
         paragraphs = parser.text()
     else:
-        paragraphs = [" ".join(part.split()) for part in re.split(r"\n\s*\n", text)]
+        paragraphs = [" ".join(part.split()) for part in BLANK_LINE.split(text)]
     return [paragraph for paragraph in paragraphs if paragraph]
 
 
@@ -512,7 +556,7 @@ def split_keywords(values):
         values = [values]
     keywords = []
     for value in values or ():
-        for part in re.split(r"[;,\n]", str(value)):
+        for part in KEYWORD_SEPARATOR.split(str(value)):
             part = one_line(part).strip(" .")
             if part:
                 keywords.append(part)
@@ -555,6 +599,9 @@ class CleanRecord:
     title_key: str = ""
     # The record is a notice (a retraction…) for these papers: [SourceNotice].
     notice_for: list = field(default_factory=list)
+    # Set by the importer's reading (studies.importing.reading.checked).
+    tags: list = field(default_factory=list)
+    digest: str = ""
 
 
 def _check_length(fields, name, label):
@@ -564,12 +611,17 @@ def _check_length(fields, name, label):
 
 
 def _has_nul(value):
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(item) for item in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(_has_nul(item) for item in value)
+    """Whether any text in ``value`` (text, or lists and dicts of them) holds a NUL."""
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        if type(value) is str:
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
     return False
 
 
@@ -583,7 +635,7 @@ def clean_record(record):
     for name, value in data.items():
         # No database text column takes a NUL; say so here, while the
         # record and its line are known (a 500 at the write otherwise).
-        if _has_nul(value):
+        if ("\x00" in value) if type(value) is str else _has_nul(value):
             raise RecordError(f"its {name} contains a NUL character (\\0); remove it from the file.")
     title = plain_line(data.get("title")).rstrip()
     if not title:
@@ -624,9 +676,9 @@ def clean_record(record):
         "title": title if len(title) <= _max_length["title"] else title[: _max_length["title"] - 1].rstrip() + "…",
         "paper_title": title,
         "authors": [
-            person(author.get("family", ""), author.get("given", ""))
-            for author in data.get("authors") or ()
-            if one_line(author.get("family")) or one_line(author.get("given"))
+            author
+            for author in (person(named.get("family"), named.get("given")) for named in data.get("authors") or ())
+            if author["family"] or author["given"]
         ],
         "journal": plain_line(data.get("journal")),
         "publisher": plain_line(data.get("publisher")),
@@ -634,7 +686,7 @@ def clean_record(record):
         "month": month,
         "volume": one_line(data.get("volume")),
         "issue": one_line(data.get("issue")),
-        "pages": re.sub(r"\s*[-–—]+\s*", "-", one_line(data.get("pages"))),
+        "pages": PAGE_DASH.sub("-", one_line(data.get("pages"))),
         "doi": doi,
         "pmid": pmid,
         "url": url,

@@ -73,11 +73,23 @@ def expand_pages(pages):
 
 def parse_tag_line(line):
     """('TI', 'value') for a 'TI  - value' line, else None."""
-    if len(line) >= 5 and line[4] == "-" and (len(line) == 5 or line[5] == " "):
-        tag = line[:4].rstrip()
-        if TAG.match(tag) and line[:4] == tag.ljust(4):
-            return tag, line[6:]
-    return None
+    head = line[:6]
+    tag = _tag_of.get(head, False)
+    if tag is False:
+        tag = None
+        if len(head) >= 5 and head[4] == "-" and (len(head) == 5 or head[5] == " "):
+            name = head[:4].rstrip()
+            if TAG.match(name) and head[:4] == name.ljust(4):
+                tag = name
+        if len(_tag_of) < 10_000:  # a file of garbage lines can't grow it without end
+            _tag_of[head] = tag
+    return None if tag is None else (tag, line[6:])
+
+
+# A line's first six characters → its tag or None: a file has a few dozen
+# distinct tags over millions of lines, and checking each took a third of
+# reading it.
+_tag_of = {}
 
 
 def records(source):
@@ -86,7 +98,7 @@ def records(source):
     seen_any = False
     # Older PubMed exports are Latin-1; each line is read as UTF-8 first.
     for line_number, line in source.lines(latin1_fallback=True):
-        if not line.strip():
+        if not line or line.isspace():
             if start is not None:
                 yield broken or SourceRecord(number=number, line=start, data=_fields(tags), size=size)
                 start, broken = None, None
@@ -138,8 +150,7 @@ def _fields(tags):
         elif tag == "CN":
             authors.append(person(value))
         elif tag == "AU":
-            # "van der Berg J": initials come last.
-            abbreviated.append(person(*value.rsplit(" ", 1)) if " " in value else person(value))
+            abbreviated.append(value)
         else:
             values.setdefault(tag, []).append(value)
 
@@ -170,7 +181,8 @@ def _fields(tags):
         notices.append(SourceNotice(Notice.RETRACTED))
     return {
         "title": first("TI") or book_title,
-        "authors": authors or abbreviated,
+        # "van der Berg J": initials come last.
+        "authors": authors or [person(*name.rsplit(" ", 1)) if " " in name else person(name) for name in abbreviated],
         "journal": journal,
         "publisher": first("PB"),
         "date": first("DP"),

@@ -1,9 +1,10 @@
 """What the faster import must keep: PostgreSQL's COPY path writes the rows
 the ORM path writes, a long file is still all or nothing (also when the
-reader, running ahead in its thread, hits the problem), and the reader
-thread stops with the import."""
+reading process, running ahead, hits the problem), and the reading process
+stops with the import."""
 
 import io
+import os
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -11,8 +12,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Entry, EntryTag, Tag, TagPair, TagYearCount
-from studies.importing import copying, planning, study_import
-from studies.importing.importer import ReadAhead
+from studies.importing import copying, planning, reading, study_import
 from studies.models import Study, TaggedStudy
 from tests.conftest import only_postgres
 
@@ -109,7 +109,15 @@ def test_copy_writes_the_rows_the_orm_writes(sample, write_file, monkeypatch, mo
         assert by_copy[part] == by_orm[part], part
 
 
-def test_a_broken_record_after_5000_good_ones_leaves_nothing_written(write_file):
+@pytest.fixture(params=["in line", "in a child process"])
+def read(request, monkeypatch):
+    """Each test once with the file read in line, once in a reading process."""
+    if request.param == "in a child process":
+        monkeypatch.setattr(reading, "CHILD_PROCESS_BYTES", 0)
+    return request.param
+
+
+def test_a_broken_record_after_5000_good_ones_leaves_nothing_written(write_file, read):
     # Two batches are written before the third finds the broken record: all are rolled back.
     path = write_file("long.ris", ris(5000) + "TY  - JOUR\nPY  - 2020\nER  - \n")
     with pytest.raises(CommandError, match=r"Record 5001 \(line 45001\): it has no title"):
@@ -117,24 +125,52 @@ def test_a_broken_record_after_5000_good_ones_leaves_nothing_written(write_file)
     nothing_written()
 
 
-def test_a_file_that_breaks_after_5000_good_records_leaves_nothing_written(write_file):
-    # Here the reader thread, running ahead, hits the problem: it is raised in the import, which rolls back.
+def test_a_file_that_breaks_after_5000_good_records_leaves_nothing_written(write_file, read):
+    # Read ahead, the problem is raised in the import, which rolls back.
     path = write_file("late.ris", ris(5000).encode() + "TY  - JOUR\nTI  - Caf\xe9\nER  - \n".encode("latin-1"))
     with pytest.raises(CommandError, match=r"Line 45002 is not UTF-8 text \(byte 0xe9\)"):
         run(path)
     nothing_written()
 
 
-def test_the_reader_thread_stops_with_the_import():
-    def endless():
-        while True:
-            yield [object()]
+def test_a_file_read_in_a_child_process_imports_as_one_read_in_line(write_file, monkeypatch):
+    path = write_file("many.ris", ris(2500) + "TY  - JOUR\nTI  - Study number 7\nPY  - 2020\nDO  - 10.1000/7\nER  - \n")
 
-    with pytest.raises(RuntimeError), ReadAhead(endless()) as batches:
+    def imported():
+        try:
+            with transaction.atomic():
+                report = study_import(source=path, tags=["Imported"])
+                taken = snapshot(), [(o.number, o.line, o.outcome, o.title, o.message) for o in report.outcomes]
+                raise _Undo
+        except _Undo:
+            return taken
+
+    in_line = imported()
+    monkeypatch.setattr(reading, "CHILD_PROCESS_BYTES", 0)
+    assert imported() == in_line
+    assert len(in_line[1]) == 2501 and in_line[1][-1][2] == "unchanged"
+
+
+def test_the_reading_process_stops_with_the_import(write_file, monkeypatch):
+    monkeypatch.setattr(reading, "CHILD_PROCESS_BYTES", 0)
+    path = write_file("many.ris", ris(6000))  # three batches: the child waits to hand over the second
+    source_file, fmt, records = reading.open_records(path, "ris")
+    with pytest.raises(RuntimeError), reading.Batches(path, source_file, fmt, records, []) as batches:
         for _ in batches:
-            reader = batches.thread
+            child = batches.child.process
+            assert child.is_alive()
             raise RuntimeError("the import failed")
-    assert not reader.is_alive()
+    source_file.close()
+    assert not child.is_alive() and child.exitcode is not None
+
+
+def test_a_reading_process_that_dies_fails_the_import_and_writes_nothing(write_file, monkeypatch):
+    monkeypatch.setattr(reading, "CHILD_PROCESS_BYTES", 0)
+    monkeypatch.setattr(reading, "checked", lambda records, extra_tags: os._exit(3))
+    path = write_file("many.ris", ris(10))
+    with pytest.raises(RuntimeError, match=r"reading process ended unexpectedly \(3\)"):
+        study_import(source=path)
+    nothing_written()
 
 
 def test_an_unchanged_reimport_reads_no_study_in_full(write_file):
