@@ -14,6 +14,7 @@ one batch waits in the pipe and one in the child, so memory stays flat.
 
 import multiprocessing
 import os
+import signal
 import traceback
 from itertools import islice
 
@@ -95,10 +96,13 @@ class _ChildReader:
         self.sender.close()  # the child's end: the pipe reports EOF when the child's copy closes
 
     def stop(self):
+        self.receiver.close()
         if self.process.is_alive():
             self.process.terminate()
-        self.process.join()
-        self.receiver.close()
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
     def __iter__(self):
         while True:
@@ -118,6 +122,10 @@ class _ChildReader:
 
 
 def _read_in_child(path, fmt, extra_tags, sender):
+    # The parent's signal handlers (gunicorn's, the runserver's) are not the
+    # child's: terminate() must end it, and Ctrl-C is the parent's to handle.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         source_file, fmt, records = open_records(path, fmt)
         with source_file.file:

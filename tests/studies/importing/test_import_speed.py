@@ -5,6 +5,7 @@ stops with the import."""
 
 import io
 import os
+import signal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -153,15 +154,20 @@ def test_a_file_read_in_a_child_process_imports_as_one_read_in_line(write_file, 
 
 def test_the_reading_process_stops_with_the_import(write_file, monkeypatch):
     monkeypatch.setattr(reading, "CHILD_PROCESS_BYTES", 0)
+    # A server's worker (gunicorn's) handles SIGTERM itself; the child must end all the same.
+    previous = signal.signal(signal.SIGTERM, lambda *args: None)
     path = write_file("many.ris", ris(6000))  # three batches: the child waits to hand over the second
     source_file, fmt, records = reading.open_records(path, "ris")
-    with pytest.raises(RuntimeError), reading.Batches(path, source_file, fmt, records, []) as batches:
-        for _ in batches:
-            child = batches.child.process
-            assert child.is_alive()
-            raise RuntimeError("the import failed")
-    source_file.close()
-    assert not child.is_alive() and child.exitcode is not None
+    try:
+        with pytest.raises(RuntimeError), reading.Batches(path, source_file, fmt, records, []) as batches:
+            for _ in batches:
+                child = batches.child.process
+                assert child.is_alive()
+                raise RuntimeError("the import failed")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        source_file.close()
+    assert child.exitcode == -signal.SIGTERM
 
 
 def test_a_reading_process_that_dies_fails_the_import_and_writes_nothing(write_file, monkeypatch):
