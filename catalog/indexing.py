@@ -50,16 +50,18 @@ def entry_fields(source):
 POSTING_COLUMNS = ("entry_id", "tag_id", "sort_date", "study_type", "inherited")
 
 
-def posting_values(entry, tag_id, inherited):
-    """The entry's posting under a tag, with what listings filter and sort on:
-    the values of POSTING_COLUMNS (a bulk load writes them as they are)."""
-    return entry.pk, tag_id, entry.sort_date, entry.study_type, inherited
+def posting_values(entry_id, fields, tag_id, inherited):
+    """An entry's posting under a tag, with what listings filter and sort on,
+    as a bulk load writes it: the values of POSTING_COLUMNS (``fields``: the
+    entry's ``entry_fields``)."""
+    return entry_id, tag_id, fields["sort_date"], fields["study_type"], inherited
 
 
 def posting(entry, tag_id, inherited):
-    """``posting_values`` as an unsaved EntryTag."""
-    _, tag_id, sort_date, study_type, inherited = posting_values(entry, tag_id, inherited)
-    return EntryTag(entry=entry, tag_id=tag_id, sort_date=sort_date, study_type=study_type, inherited=inherited)
+    """An entry's posting under a tag, unsaved."""
+    return EntryTag(
+        entry=entry, tag_id=tag_id, sort_date=entry.sort_date, study_type=entry.study_type, inherited=inherited
+    )
 
 
 def _is_visible(fields, now):

@@ -35,6 +35,11 @@ def initials(given):
     return "".join(part if part.isupper() and len(part) <= 3 else part[0] for part in parts)
 
 
+def author_name(author):
+    """An author (``{"family": …, "given": …}``) as PubMed writes one: 'Knapen MH'."""
+    return f"{author.get('family', '')} {initials(author.get('given', ''))}".strip()
+
+
 def study_type_label(value):
     """A study type as listings show it: "RCT", "Meta-analysis"; nothing for
     "other", which says nothing in a listing (the row then reads "Study")."""
@@ -220,7 +225,7 @@ class Study(MonthYearMixin, Publishable):
         """'Mandatori D et al.': the first author as a listing row shows it."""
         if not self.authors:
             return ""
-        first = self.author_names[0]
+        first = author_name(self.authors[0])
         return f"{first} et al." if len(self.authors) > 1 else first
 
     @property
@@ -233,7 +238,7 @@ class Study(MonthYearMixin, Publishable):
     @property
     def author_names(self):
         """'Family GI' per author, as PubMed writes them ('Knapen MH' stays so)."""
-        return [f"{author.get('family', '')} {initials(author.get('given', ''))}".strip() for author in self.authors]
+        return [author_name(author) for author in self.authors]
 
     @property
     def citation_details(self):

@@ -1,5 +1,6 @@
-"""Importing reference files as studies: ``formats`` reads them, ``matching``
-finds the studies records are, ``planning`` decides what changes,
+"""Importing reference files as studies: ``formats`` parses them,
+``reading`` reads and checks them (in a child process for big files),
+``matching`` finds the studies records are, ``planning`` decides what changes,
 ``writing`` writes; ``importer.study_import`` runs them (the command
 ``import_studies`` and the admin's import page call it)."""
 

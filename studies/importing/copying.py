@@ -38,44 +38,55 @@ def copies():
 
 def copy_new(model, objs):
     """Insert the unsaved ``objs`` of ``model`` with one COPY and mark them
-    saved, as ``bulk_create`` does. Their ids are taken from the table's
-    sequence first (COPY returns nothing), in order."""
+    saved, as ``bulk_create`` does."""
     if not objs:
         return
-    meta = model._meta
     prepare = [
         (
             field,
             field.get_internal_type() not in PLAIN,
             getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False),
         )
-        for field in meta.concrete_fields
+        for field in model._meta.concrete_fields
+        if not field.primary_key
     ]
+    rows = []
+    for obj in objs:
+        row = []
+        for field, convert, stamped in prepare:
+            value = field.pre_save(obj, add=True) if stamped else getattr(obj, field.attname)
+            row.append(field.get_db_prep_save(value, connection) if convert else value)
+        rows.append(row)
+    for obj, pk in zip(objs, copy_numbered(model, [field.attname for field, _, _ in prepare], rows), strict=True):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+def copy_numbered(model, attnames, rows):
+    """Insert ``rows`` (lists of the values of the fields ``attnames``, every
+    one but the primary key, as psycopg writes them) with one COPY; return
+    their new ids, in order, taken from the table's sequence first (COPY
+    returns nothing). For rows nothing needs as model instances: building
+    one cost more than writing its row."""
+    meta = model._meta
     table, quote = meta.db_table, connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in meta.concrete_fields)
+    columns = ", ".join(quote(meta.get_field(name).column) for name in [meta.pk.attname, *attnames])
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, meta.pk.column, len(objs)],
+            [table, meta.pk.column, len(rows)],
         )
-        for obj, (pk,) in zip(objs, sorted(cursor.fetchall()), strict=True):
-            obj.pk = pk
+        ids = sorted(pk for (pk,) in cursor.fetchall())
         with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-            for obj in objs:
-                row = []
-                for field, convert, stamped in prepare:
-                    value = field.pre_save(obj, add=True) if stamped else getattr(obj, field.attname)
-                    row.append(field.get_db_prep_save(value, connection) if convert else value)
-                copy.write_row(row)
-    for obj in objs:
-        obj._state.adding, obj._state.db = False, connection.alias
+            for pk, row in zip(ids, rows, strict=True):
+                copy.write_row([pk, *row])
+    return ids
 
 
 def copy_rows(model, columns, rows):
     """Insert ``rows`` (tuples of the ``columns``' values, as psycopg writes
     them) into ``model``'s table with one COPY; the table numbers them. For
-    rows nothing reads back as objects (tag links, postings): building a
-    model instance per row cost more than writing it."""
+    rows nothing reads back (tag links, postings)."""
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         names = ", ".join(quote(model._meta.get_field(column).column) for column in columns)
@@ -84,33 +95,39 @@ def copy_rows(model, columns, rows):
                 copy.write_row(row)
 
 
+# An Entry's columns besides the pk and ``entry_fields``: a new study's.
+ENTRY_OWN = ("kind", "article_id", "study_id", "counted")
+
+
 def index_created(studies, tag_ids_of):
     """The listing rows of new ``studies`` (with ``tag_ids_of[study.pk]``, the
     tag ids just linked): what ``catalog.indexing.sync_entries`` writes for a
     source that has no listing row yet — an Entry, a posting per tag and
-    ancestor, the counts of the visible ones — written by COPY. It mirrors
-    that function's creation branch (test_import_speed.py compares the two)."""
+    ancestor, the counts of the visible ones — written by COPY, as rows (no
+    Entry instances). It mirrors that function's creation branch
+    (test_import_speed.py compares the two)."""
     if not studies:
         return
     now, kind = timezone.now(), registry.kind_of(studies[0])
     parents = parent_map()
-    entries, postings_of, deltas = [], {}, CountDeltas()
+    fields_of, postings_of, rows, deltas = [], [], [], CountDeltas()
     for study in studies:
         fields = entry_fields(study)
         visible = is_published(fields["status"], fields["publish_at"], fields["expire_at"], now)
-        entry = Entry(kind=kind, counted=visible, **{kind: study}, **fields)
-        entries.append(entry)
-        postings_of[id(entry)] = postings = postings_for(tag_ids_of.get(study.pk, ()), parents)
+        fields_of.append(fields)
+        rows.append([kind, None, study.pk, visible, *fields.values()])
+        postings = postings_for(tag_ids_of.get(study.pk, ()), parents)
+        postings_of.append(postings)
         if visible:
             deltas.add(postings, +1, fields)
-    copy_new(Entry, entries)
+    ids = copy_numbered(Entry, [*ENTRY_OWN, *fields_of[0]], rows)
     copy_rows(
         EntryTag,
         POSTING_COLUMNS,
         (
-            posting_values(entry, tag_id, inherited)
-            for entry in entries
-            for tag_id, inherited in postings_of[id(entry)].items()
+            posting_values(entry_id, fields, tag_id, inherited)
+            for entry_id, fields, postings in zip(ids, fields_of, postings_of, strict=True)
+            for tag_id, inherited in postings.items()
         ),
     )
     deltas.apply()

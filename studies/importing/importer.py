@@ -1,5 +1,6 @@
 """``study_import``: a reference file (RIS, BibTeX, CSL-JSON, PubMed MEDLINE)
-in as studies, batch by batch: read and check (``formats``), find the studies
+in as studies, batch by batch: read and check (``reading``, in a child
+process for big files, with the parsers of ``formats``), find the studies
 the records are (``matching``), decide what changes (``planning``), write
 (``writing``). The rules are in the README ("Importing studies").
 

@@ -25,6 +25,9 @@ import hashlib
 import json
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+
+from django.utils.text import slugify
 
 from catalog.models import Status
 from studies.models import Study, StudyType
@@ -37,9 +40,13 @@ NOTICE_FIELDS = ("notice", "notice_citation", "notice_url")
 # still holds what the import brought, without storing the abstract twice.
 DIGESTED = {"abstract"}
 
+SLUG_BASE_LENGTH = 80
 
+
+@lru_cache(maxsize=4096)
 def fold(name):
-    """A tag name compared as the database compares it: case and width folded."""
+    """A tag name compared as the database compares it: case and width folded
+    (cached: a file brings the same few hundred keywords again and again)."""
     return unicodedata.normalize("NFKC", name).casefold()
 
 
@@ -170,6 +177,15 @@ def plan_notice(fields, study, last):
         for name in ("notice_citation", "notice_url")
         if fields[name] and fields[name] != getattr(study, name) and _holds_what_was_brought(study, name, last)
     }
+
+
+def slug_base(title):
+    """The slug a new study's ``title`` gives before it is made unique (``writing.Slugs``)."""
+    full = slugify(title)
+    base = full[:SLUG_BASE_LENGTH].rstrip("-")
+    if len(full) > SLUG_BASE_LENGTH and "-" in base:
+        base = base.rsplit("-", 1)[0]  # end on a whole word
+    return base or "study"
 
 
 def new_study(record, *, publish, now, slug=""):

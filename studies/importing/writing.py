@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.utils.text import slugify
 from simple_history.utils import bulk_update_with_history
 
 from catalog.indexing import sync_entries
@@ -17,13 +16,12 @@ from editorial.workflow import record_many
 from studies.models import Study, TaggedStudy
 
 from .copying import copies, copy_new, copy_rows, index_created
-from .planning import fold
-
-SLUG_BASE_LENGTH = 80
+from .planning import fold, slug_base
 
 
 class Slugs:
-    """Slugs for new studies, unique against the table and this import."""
+    """Slugs for new studies (``planning.slug_base`` of their titles), unique
+    against the table and this import."""
 
     def __init__(self):
         self.taken_here = set()
@@ -32,11 +30,7 @@ class Slugs:
         """{record number: slug} for a batch of records."""
         bases = {}
         for record in records:
-            full = slugify(record.fields["title"])
-            base = full[:SLUG_BASE_LENGTH].rstrip("-")
-            if len(full) > SLUG_BASE_LENGTH and "-" in base:
-                base = base.rsplit("-", 1)[0]  # end on a whole word
-            bases[record.number] = base or "study"
+            bases[record.number] = slug_base(record.fields["title"])
         wanted = set(bases.values())
         taken = set(Study.objects.filter(slug__in=wanted).values_list("slug", flat=True)) | (self.taken_here & wanted)
         colliding = {base for base in wanted if base in taken}
@@ -133,7 +127,8 @@ def write_batch(
         for study, import_record in quiet_updates:
             study.import_record = import_record
         Study.objects.bulk_update([study for study, _ in quiet_updates], ["import_record"], batch_size=500)
-    links = [(study.pk, tag_id) for study, names in tag_plan.values() for tag_id in tags.ids(names)]
+    tag_ids = {key: tags.ids(names) for key, (_, names) in tag_plan.items()}
+    links = [(study.pk, tag_id) for key, (study, _) in tag_plan.items() for tag_id in tag_ids[key]]
     if copies():
         copy_rows(TaggedStudy, ("content_object", "tag"), links)
     else:
@@ -152,7 +147,7 @@ def write_batch(
     touched = created + [study for study, _ in updates]
     if copies():
         # New studies' listing rows by COPY too; updated ones through sync_entries.
-        index_created(created, {study.pk: tags.ids(tag_plan[id(study)][1]) for study in created})
+        index_created(created, {study.pk: tag_ids[id(study)] for study in created})
         touched = [study for study, _ in updates]
     if touched:
         sync_entries(touched)
