@@ -25,9 +25,6 @@ CONFIG = """
 user root;
 worker_processes {workers};
 daemon off;
-# As the README has production add it to /etc/nginx/nginx.conf: the page
-# files' maps match every request against regular expressions.
-pcre_jit on;
 pid {home}/nginx.pid;
 error_log {home}/error.log warn;
 events {{ worker_connections 1024; }}
