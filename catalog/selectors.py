@@ -277,9 +277,9 @@ def intersections_of(tags, *, limit):
     addresses, most first: "More on Vitamin K2 and Bone: 29". One query."""
     # Queried even for one tag: the page's query count stays fixed.
     counts = pair_counts_among(tags)
-    # The bigger tag named first, as the home page's pairs are, whatever
-    # order the entry's tags came in.
-    tags = sorted(tags, key=lambda tag: (-tag.entry_count, tag.name.lower()))
+    # Each pair named as the home page's (``top_intersections``) are: the
+    # older tag first, whatever order the entry's tags came in.
+    tags = sorted(tags, key=lambda tag: tag.pk)
     pairs = [(a, b, counts.get((a.pk, b.pk), 0)) for a, b in combinations(tags, 2)]
     pairs = [(a, b, count) for a, b, count in pairs if count > 1]
     pairs.sort(key=lambda row: (-row[2], row[0].name.lower(), row[1].name.lower()))
